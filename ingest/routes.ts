@@ -1,0 +1,110 @@
+/**
+ * POST /v1/events: a JSON array of envelopes or {"events": [...]}. Every record gets its own
+ * answer, accepted or rejected with the reasons. Accepted records are durable (acknowledged by
+ * Kafka or committed to the embedded log) before the answer is sent; when the transport cannot
+ * take them the answer is 503 with Retry-After and nothing is reported accepted.
+ */
+import { createHash } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { Codec } from '../schemas/codec.ts';
+import type { Topics } from '../schemas/topics.ts';
+import type { RawEvent } from '../schemas/types.ts';
+import type { Metrics } from '../platform/metrics.ts';
+import type { OutboundMessage, Transport } from '../platform/transport.ts';
+import { validateEnvelope, type FieldError } from './validate-event.ts';
+
+export interface IngestDeps {
+  transport: Transport;
+  codec: Codec;
+  topics: Topics;
+  metrics: Metrics;
+  maxEventsPerRequest: number;
+}
+
+type RecordResult =
+  | { index: number; event_id?: string; status: 'accepted' }
+  | { index: number; event_id?: string; status: 'rejected'; errors: FieldError[] };
+
+/**
+ * The message key: tenant and a digest of the person's strongest identifier, so one person's
+ * events share a partition without the identifier itself being written in clear.
+ */
+export function partitionKey(event: RawEvent): string {
+  const { identity } = event;
+  const strongest =
+    identity.auth_user_id ??
+    identity.email?.trim().toLowerCase() ??
+    identity.phone?.replace(/\D/g, '') ??
+    identity.source_record_id ??
+    identity.anonymous_id ??
+    event.event_id;
+  return `${event.tenant_id}:${createHash('sha256').update(strongest).digest('base64url').slice(0, 22)}`;
+}
+
+export function registerIngestRoutes(app: FastifyInstance, deps: IngestDeps): void {
+  app.post('/v1/events', async (request, reply) => {
+    const body = request.body as unknown;
+    const records = Array.isArray(body)
+      ? body
+      : body && typeof body === 'object' && Array.isArray((body as { events?: unknown }).events)
+        ? (body as { events: unknown[] }).events
+        : null;
+    if (!records) {
+      return reply.code(400).send({ error: 'bad_request', message: 'send a JSON array of events or {"events": [...]}' });
+    }
+    if (records.length > deps.maxEventsPerRequest) {
+      return reply.code(413).send({
+        error: 'payload_too_large',
+        message: `${records.length} events in one request; at most ${deps.maxEventsPerRequest}`,
+      });
+    }
+    const receivedAt = Date.now();
+    const results: RecordResult[] = [];
+    const bySource = new Map<string, OutboundMessage[]>();
+    const accepted: { index: number; event: RawEvent }[] = [];
+    for (const [index, record] of records.entries()) {
+      const eventId = record && typeof record === 'object' && typeof record.event_id === 'string' ? record.event_id : undefined;
+      const validated = validateEnvelope(record, request.tenantId, receivedAt);
+      if (!validated.ok) {
+        results.push({ index, event_id: eventId, status: 'rejected', errors: validated.errors });
+        continue;
+      }
+      const { event } = validated;
+      const topic = deps.topics.raw[event.source];
+      let value: Buffer;
+      try {
+        value = await deps.codec.encode(topic, event);
+      } catch (error) {
+        results.push({ index, event_id: eventId, status: 'rejected', errors: [{ path: '/', message: (error as Error).message }] });
+        continue;
+      }
+      const list = bySource.get(topic) ?? [];
+      list.push({ key: partitionKey(event), value, headers: { 'c360-tenant': event.tenant_id } });
+      bySource.set(topic, list);
+      accepted.push({ index, event });
+    }
+    if (accepted.length > 0) {
+      try {
+        await deps.transport.send([...bySource].map(([topic, messages]) => ({ topic, messages })));
+      } catch (error) {
+        request.log.warn({ err: error, events: accepted.length }, 'transport unavailable; events not accepted');
+        return reply.code(503).header('retry-after', '2').send({
+          error: 'unavailable',
+          message: 'the event log is unavailable; nothing of this request was accepted, retry it',
+        });
+      }
+    }
+    for (const { index, event } of accepted) results.push({ index, event_id: event.event_id, status: 'accepted' });
+    results.sort((a, b) => a.index - b.index);
+    for (const r of results) {
+      const source = (records[r.index] as { source?: unknown })?.source;
+      deps.metrics.ingestEvents.inc({ source: typeof source === 'string' && source.length < 20 ? source : 'unknown', outcome: r.status });
+    }
+    const rejectedCount = results.length - accepted.length;
+    return reply.code(accepted.length === 0 && rejectedCount > 0 ? 400 : 200).send({
+      accepted: accepted.length,
+      rejected: rejectedCount,
+      results,
+    });
+  });
+}

@@ -1,0 +1,120 @@
+/**
+ * `c360`: the one entry point of every mode and tool.
+ */
+import { Command, Option } from 'commander';
+import { ConfigError, defaults, descriptions, environmentNames, loadConfig, type Config } from './config.ts';
+import { createLogger } from './logger.ts';
+import { startRuntime } from './runtime.ts';
+
+async function start(options: { demo?: boolean; services?: string; demoPeople?: string }): Promise<void> {
+  const overrides: Partial<Config> = options.services ? { services: options.services } : {};
+  const config = loadConfig(process.env, overrides);
+  const logger = createLogger(config.logLevel);
+  const runtime = await startRuntime(config, logger);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping: draining in-flight batches');
+    await runtime.stop();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  const lines = [
+    '',
+    `Customer 360 is running (${runtime.mode} mode: ${[...runtime.services].join(', ')})`,
+  ];
+  if (runtime.url) {
+    lines.push(`  API:       ${runtime.url}   (health: ${runtime.url}/healthz, metrics: ${runtime.url}/metrics)`);
+  }
+  if (runtime.devApiKey) {
+    lines.push(`  API key:   ${runtime.devApiKey}   (tenant "demo"; set C360_API_KEYS for your own)`);
+  }
+  if (runtime.url) {
+    const key = runtime.devApiKey ?? '<your key>';
+    lines.push(
+      '  Send:      curl -s -X POST ' + runtime.url + '/v1/events -H "Authorization: Bearer ' + key + '" -H "content-type: application/json" \\',
+      `               -d '[{"event_id":"e1","source":"crm","type":"contact_created","occurred_at":"2026-01-01T10:00:00Z","identity":{"email":"ann@shop.test"},"traits":{"first_name":"Ann"}}]'`,
+      `  Look up:   curl -s "${runtime.url}/v1/profiles?email=ann@shop.test" -H "Authorization: Bearer ${key}"`,
+    );
+  }
+  if (runtime.mode === 'embedded') lines.push(`  Data:      ${config.dataDir}/ (embedded Postgres and chDB)`);
+  process.stdout.write(`${lines.join('\n')}\n\n`);
+
+  if (options.demo && runtime.url && runtime.devApiKey !== null) {
+    const { feedDemoData } = await import('../ingest/demo-data.ts');
+    const people = Number(options.demoPeople ?? 200);
+    const summary = await feedDemoData({ url: runtime.url, apiKey: runtime.devApiKey, people, logger });
+    process.stdout.write(
+      `Demo data: ${summary.accepted} events from CRM, POS, web and messaging for ${people} people were accepted.\n` +
+        `  Try:       curl -s "${runtime.url}/v1/profiles?email=${encodeURIComponent(summary.sampleEmail)}" -H "Authorization: Bearer ${runtime.devApiKey}"\n\n`,
+    );
+  }
+}
+
+function printConfig(): void {
+  const rows = (Object.keys(defaults) as (keyof Config)[]).map(
+    (key) => `| \`${environmentNames[key]}\` | \`${String(defaults[key]) || '(unset)'}\` | ${descriptions[key]} |`,
+  );
+  process.stdout.write(['| variable | default | meaning |', '| --- | --- | --- |', ...rows].join('\n') + '\n');
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('c360').description('Customer 360: streaming identity resolution and unified profiles');
+
+  program
+    .command('start')
+    .description('run the pipeline (embedded by default; distributed when KAFKA_BROKERS is set)')
+    .option('--demo', 'feed a synthetic multi-source data set once the pipeline is up')
+    .option('--demo-people <n>', 'people in the demo data set', '200')
+    .addOption(new Option('--services <list>', 'services of this process (ingest,resolver,enrich,api)'))
+    .action(start);
+
+  program
+    .command('demo')
+    .description('send the synthetic multi-source data set to a running server')
+    .requiredOption('--url <url>', 'base URL of the server', 'http://127.0.0.1:8080')
+    .requiredOption('--key <apiKey>', 'API key')
+    .option('--people <n>', 'number of people', '200')
+    .action(async (options: { url: string; key: string; people: string }) => {
+      const { feedDemoData } = await import('../ingest/demo-data.ts');
+      const logger = createLogger(loadConfig().logLevel);
+      const summary = await feedDemoData({ url: options.url, apiKey: options.key, people: Number(options.people), logger });
+      process.stdout.write(`${JSON.stringify(summary)}\n`);
+    });
+
+  program
+    .command('migrate')
+    .description('apply the Postgres and ClickHouse migrations and exit')
+    .action(async () => {
+      const config = loadConfig(process.env, { services: 'resolver,enrich' });
+      const { migrate } = await import('./migrate-command.ts');
+      await migrate(config, createLogger(config.logLevel));
+    });
+
+  program.command('config').description('print the configuration variables and their defaults').action(printConfig);
+
+  program
+    .command('bench')
+    .description('measure events per second through the embedded pipeline and the Kafka path')
+    .option('--events <n>', 'events per run', '20000')
+    .option('--runs <n>', 'runs of each measure; the median is reported', '3')
+    .action(async (options: { events: string; runs: string }) => {
+      const { runBenchmarks } = await import('../bench/pipeline.ts');
+      await runBenchmarks({ events: Number(options.events), runs: Number(options.runs) });
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`c360: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * Typed configuration: one defaults object, overridden from the environment.
+ * Each environment string is converted to the type of its default and checked;
+ * a bad value stops start-up with an error that names the variable.
+ */
+
+export const defaults = {
+  /** HTTP port of the ingest and read API. */
+  port: 8080,
+  host: '0.0.0.0',
+  logLevel: 'info',
+  /** Where the embedded engines keep their data. */
+  dataDir: '.c360',
+  /** Postgres connection string; embedded Postgres when empty. */
+  databaseUrl: '',
+  /** Port of embedded Postgres. */
+  embeddedPostgresPort: 54329,
+  /** ClickHouse server URL; embedded chDB when empty. */
+  clickhouseUrl: '',
+  clickhouseDatabase: 'c360',
+  /** Comma-separated Kafka brokers; the embedded log transport when empty. */
+  kafkaBrokers: '',
+  kafkaClientId: 'c360',
+  /** Schema Registry URL; an in-process MockClient when empty. */
+  schemaRegistryUrl: '',
+  /** Topic name prefix. */
+  topicPrefix: 'c360',
+  /** Partitions of each topic of the embedded log. */
+  embeddedPartitions: 4,
+  /** "key1:tenantA,key2:tenantB". Empty: the embedded mode creates a key for tenant "demo". */
+  apiKeys: '',
+  /** Region used to read phone numbers written without a country code. */
+  defaultRegion: 'US',
+  /** Largest number of messages a stage handles in one batch. */
+  batchSize: 500,
+  /** Largest number of events in one POST /v1/events. */
+  maxEventsPerRequest: 1000,
+  /** Largest HTTP body in bytes. */
+  maxBodyBytes: 5 * 1024 * 1024,
+  /** Backoff of retriable failures, in milliseconds. */
+  retryInitialMs: 100,
+  retryMaxMs: 10_000,
+  /** Comma-separated services to run in this process: ingest,resolver,enrich,api. */
+  services: 'ingest,resolver,enrich,api',
+};
+
+export type Config = typeof defaults;
+
+/** Environment variable of each key. */
+export const environmentNames: Record<keyof Config, string> = {
+  port: 'PORT',
+  host: 'HOST',
+  logLevel: 'LOG_LEVEL',
+  dataDir: 'C360_DATA_DIR',
+  databaseUrl: 'DATABASE_URL',
+  embeddedPostgresPort: 'C360_EMBEDDED_POSTGRES_PORT',
+  clickhouseUrl: 'CLICKHOUSE_URL',
+  clickhouseDatabase: 'CLICKHOUSE_DATABASE',
+  kafkaBrokers: 'KAFKA_BROKERS',
+  kafkaClientId: 'KAFKA_CLIENT_ID',
+  schemaRegistryUrl: 'SCHEMA_REGISTRY_URL',
+  topicPrefix: 'C360_TOPIC_PREFIX',
+  embeddedPartitions: 'C360_EMBEDDED_PARTITIONS',
+  apiKeys: 'C360_API_KEYS',
+  defaultRegion: 'C360_DEFAULT_REGION',
+  batchSize: 'C360_BATCH_SIZE',
+  maxEventsPerRequest: 'C360_MAX_EVENTS_PER_REQUEST',
+  maxBodyBytes: 'C360_MAX_BODY_BYTES',
+  retryInitialMs: 'C360_RETRY_INITIAL_MS',
+  retryMaxMs: 'C360_RETRY_MAX_MS',
+  services: 'C360_SERVICES',
+};
+
+/** One line of documentation per key, for the README and `c360 config`. */
+export const descriptions: Record<keyof Config, string> = {
+  port: 'HTTP port of the ingest endpoints and the read API',
+  host: 'address the HTTP server listens on',
+  logLevel: 'pino level: trace, debug, info, warn, error, fatal',
+  dataDir: 'folder of the embedded engines (Postgres, chDB, dev API key)',
+  databaseUrl: 'Postgres connection string; embedded Postgres when unset',
+  embeddedPostgresPort: 'port of the embedded Postgres',
+  clickhouseUrl: 'ClickHouse server URL (http://user:pass@host:8123); embedded chDB when unset',
+  clickhouseDatabase: 'ClickHouse database of the warehouse tables',
+  kafkaBrokers: 'comma-separated Kafka brokers; the embedded Postgres log when unset',
+  kafkaClientId: 'Kafka client id',
+  schemaRegistryUrl: 'Confluent Schema Registry URL; an in-process registry when unset',
+  topicPrefix: 'prefix of every topic name',
+  embeddedPartitions: 'partitions per topic of the embedded log',
+  apiKeys: '"key1:tenantA,key2:tenantB"; unset in embedded mode: a dev key for tenant demo',
+  defaultRegion: 'ISO country used for phone numbers without a country code',
+  batchSize: 'largest batch a pipeline stage handles at once',
+  maxEventsPerRequest: 'largest number of events in one POST /v1/events',
+  maxBodyBytes: 'largest HTTP body, in bytes (413 above it)',
+  retryInitialMs: 'first backoff of a retriable failure, in ms',
+  retryMaxMs: 'largest backoff of a retriable failure, in ms',
+  services: 'services run by this process: ingest,resolver,enrich,api',
+};
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+export class ConfigError extends Error {
+  constructor(readonly key: string, message: string) {
+    super(`config ${key}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function convert(name: string, raw: string, fallback: unknown): unknown {
+  if (typeof fallback === 'number') {
+    const trimmed = raw.trim();
+    const value = Number(trimmed);
+    if (trimmed === '' || !Number.isFinite(value) || !Number.isInteger(value)) {
+      throw new ConfigError(name, `expected an integer, got "${raw}"`);
+    }
+    return value;
+  }
+  if (typeof fallback === 'boolean') {
+    if (/^(true|1|yes)$/i.test(raw)) return true;
+    if (/^(false|0|no)$/i.test(raw)) return false;
+    throw new ConfigError(name, `expected true or false, got "${raw}"`);
+  }
+  return raw;
+}
+
+function check(config: Config): void {
+  const positive: (keyof Config)[] = [
+    'batchSize', 'maxEventsPerRequest', 'maxBodyBytes', 'retryInitialMs', 'retryMaxMs', 'embeddedPartitions',
+  ];
+  for (const key of positive) {
+    if ((config[key] as number) < 1) throw new ConfigError(environmentNames[key], `must be at least 1, got ${config[key]}`);
+  }
+  for (const key of ['port', 'embeddedPostgresPort'] as const) {
+    if (config[key] < 0 || config[key] > 65535) {
+      throw new ConfigError(environmentNames[key], `must be a port between 0 and 65535, got ${config[key]}`);
+    }
+  }
+  if (!LOG_LEVELS.includes(config.logLevel)) {
+    throw new ConfigError(environmentNames.logLevel, `must be one of ${LOG_LEVELS.join(', ')}, got "${config.logLevel}"`);
+  }
+  if (!/^[A-Z]{2}$/.test(config.defaultRegion)) {
+    throw new ConfigError(environmentNames.defaultRegion, `must be a two-letter ISO country code, got "${config.defaultRegion}"`);
+  }
+  for (const url of ['databaseUrl', 'clickhouseUrl', 'schemaRegistryUrl'] as const) {
+    if (config[url] && !URL.canParse(config[url])) {
+      throw new ConfigError(environmentNames[url], 'is not a URL');
+    }
+  }
+  if (!/^[a-zA-Z0-9._-]+$/.test(config.topicPrefix)) {
+    throw new ConfigError(environmentNames.topicPrefix, `may hold only letters, digits, ".", "_" and "-", got "${config.topicPrefix}"`);
+  }
+  if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(config.clickhouseDatabase)) {
+    throw new ConfigError(environmentNames.clickhouseDatabase, `is not a plain identifier: "${config.clickhouseDatabase}"`);
+  }
+  const known = ['ingest', 'resolver', 'enrich', 'api'];
+  for (const service of config.services.split(',').map((s) => s.trim())) {
+    if (!known.includes(service)) {
+      throw new ConfigError(environmentNames.services, `unknown service "${service}", expected some of ${known.join(', ')}`);
+    }
+  }
+  parseApiKeys(config.apiKeys);
+}
+
+/** Reads the configuration from the environment over the defaults, and checks it. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const config = { ...defaults } as Record<string, unknown>;
+  for (const key of Object.keys(defaults) as (keyof Config)[]) {
+    const name = environmentNames[key];
+    const raw = env[name];
+    if (raw !== undefined) config[key] = convert(name, raw, defaults[key]);
+  }
+  const result = { ...(config as Config), ...overrides };
+  check(result);
+  return result;
+}
+
+export interface ApiKey {
+  key: string;
+  tenantId: string;
+}
+
+/** Parses "key1:tenantA,key2:tenantB". */
+export function parseApiKeys(raw: string): ApiKey[] {
+  if (!raw.trim()) return [];
+  return raw.split(',').map((entry) => {
+    const [key, tenantId, ...rest] = entry.trim().split(':');
+    if (!key || !tenantId || rest.length > 0) {
+      throw new ConfigError(environmentNames.apiKeys, 'each entry must be "key:tenant"');
+    }
+    if (!/^[a-zA-Z0-9_-]{1,64}$/.test(tenantId)) {
+      throw new ConfigError(environmentNames.apiKeys, `tenant "${tenantId}" may hold only letters, digits, "_" and "-"`);
+    }
+    if (key.length < 8) throw new ConfigError(environmentNames.apiKeys, 'a key must be at least 8 characters long');
+    return { key, tenantId };
+  });
+}
+
+export function servicesOf(config: Config): Set<string> {
+  return new Set(config.services.split(',').map((s) => s.trim()));
+}

@@ -1,0 +1,91 @@
+/**
+ * The HTTP server shared by the ingest endpoints and the read API: bearer API keys (each key
+ * belongs to one tenant; the tenant never comes from the body), /healthz, /metrics.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { ApiKey } from './config.ts';
+import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    tenantId: string;
+  }
+}
+
+export interface HttpOptions {
+  logger: Logger;
+  metrics: Metrics;
+  apiKeys: ApiKey[];
+  maxBodyBytes: number;
+  /** Answers whether every engine this process uses is reachable. */
+  isReady: () => boolean;
+}
+
+const hash = (key: string) => createHash('sha256').update(key).digest();
+
+/** Keys are kept only as SHA-256 digests and compared in constant time. */
+export function createKeyring(apiKeys: ApiKey[]) {
+  const entries = apiKeys.map((k) => ({ digest: hash(k.key), tenantId: k.tenantId }));
+  return (presented: string): string | null => {
+    const digest = hash(presented);
+    let tenant: string | null = null;
+    for (const entry of entries) if (timingSafeEqual(entry.digest, digest)) tenant = entry.tenantId;
+    return tenant;
+  };
+}
+
+function bearerOf(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  if (!header) return null;
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  return match ? match[1]! : null;
+}
+
+export function createHttpServer(options: HttpOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: options.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    bodyLimit: options.maxBodyBytes,
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+  });
+  const tenantOf = createKeyring(options.apiKeys);
+  app.decorateRequest('tenantId', '');
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.url.startsWith('/v1/')) return;
+    const key = bearerOf(request);
+    const tenant = key ? tenantOf(key) : null;
+    if (!tenant) {
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .send({ error: 'unauthorized', message: 'send "Authorization: Bearer <api key>" with a key of your tenant' });
+    }
+    request.tenantId = tenant;
+  });
+
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    const message =
+      error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        ? `body larger than ${options.maxBodyBytes} bytes; send smaller batches`
+        : status >= 500
+          ? 'internal error'
+          : error.message;
+    return reply.code(status).send({ error: status === 413 ? 'payload_too_large' : status >= 500 ? 'internal' : 'bad_request', message });
+  });
+
+  app.get('/healthz', async (_request, reply) => {
+    const ready = options.isReady();
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'starting' });
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    return reply.header('content-type', options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
+  });
+
+  return app;
+}

@@ -1,0 +1,147 @@
+/**
+ * The distributed transport: KafkaJS. A consumer group per stage, one batch per partition
+ * handed to the stage, offsets committed only after the stage has handled the batch.
+ */
+import { CompressionTypes, Kafka, Partitioners, type Consumer, type Producer } from 'kafkajs';
+import { kafkaLogCreator, type Logger } from './logger.ts';
+import {
+  TransportUnavailableError,
+  type Headers,
+  type InboundMessage,
+  type SubscribeOptions,
+  type Subscription,
+  type TopicMessages,
+  type Transport,
+} from './transport.ts';
+
+export interface KafkaTransportOptions {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+  partitions?: number;
+}
+
+function toHeaders(raw: Record<string, unknown> | undefined): Headers {
+  const headers: Headers = {};
+  for (const [name, value] of Object.entries(raw ?? {})) {
+    if (value === undefined || value === null) continue;
+    headers[name] = Array.isArray(value) ? String(value[0]) : String(value);
+  }
+  return headers;
+}
+
+export async function createKafkaTransport(options: KafkaTransportOptions): Promise<Transport> {
+  const { logger } = options;
+  const kafka = new Kafka({
+    clientId: options.clientId,
+    brokers: options.brokers,
+    logCreator: kafkaLogCreator(logger),
+    retry: { initialRetryTime: 100, retries: 5 },
+  });
+  const producer: Producer = kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: true,
+  });
+  let producerConnected: Promise<void> | null = null;
+  const connectProducer = () => {
+    producerConnected ??= producer.connect().catch((error) => {
+      producerConnected = null;
+      throw error;
+    });
+    return producerConnected;
+  };
+  producer.on(producer.events.DISCONNECT, () => {
+    producerConnected = null;
+  });
+  const consumers = new Set<Consumer>();
+
+  return {
+    kind: 'kafka',
+
+    async ensureTopics(topics) {
+      const admin = kafka.admin();
+      try {
+        await admin.connect();
+        const existing = new Set(await admin.listTopics());
+        const missing = topics.filter((t) => !existing.has(t));
+        if (missing.length === 0) return;
+        await admin.createTopics({
+          topics: missing.map((topic) => ({ topic, numPartitions: options.partitions ?? 4 })),
+          waitForLeaders: true,
+        });
+      } catch (error) {
+        // Some brokers (librdkafka's test cluster) have no CreateTopics API; they create
+        // topics on first use instead.
+        logger.warn({ err: error, topics }, 'could not create topics; relying on automatic topic creation');
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+    },
+
+    async send(batches: TopicMessages[]) {
+      const topicMessages = batches
+        .filter((b) => b.messages.length > 0)
+        .map((b) => ({
+          topic: b.topic,
+          messages: b.messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
+        }));
+      if (topicMessages.length === 0) return;
+      try {
+        await connectProducer();
+        await producer.sendBatch({ topicMessages, acks: -1, compression: CompressionTypes.None });
+      } catch (error) {
+        throw new TransportUnavailableError(`Kafka did not acknowledge: ${(error as Error).message}`, error);
+      }
+    },
+
+    async subscribe(subscribe: SubscribeOptions): Promise<Subscription> {
+      const consumer = kafka.consumer({
+        groupId: subscribe.groupId,
+        allowAutoTopicCreation: true,
+        maxBytesPerPartition: 4 * 1024 * 1024,
+        retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 10_000 },
+      });
+      consumers.add(consumer);
+      await consumer.connect();
+      await consumer.subscribe({ topics: subscribe.topics, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+          for (let start = 0; start < batch.messages.length; start += subscribe.maxBatchSize) {
+            if (!isRunning() || isStale()) return;
+            const slice = batch.messages.slice(start, start + subscribe.maxBatchSize);
+            const messages: InboundMessage[] = slice.map((m) => ({
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: m.offset,
+              key: m.key ? m.key.toString() : null,
+              value: m.value ?? Buffer.alloc(0),
+              headers: toHeaders(m.headers as Record<string, unknown>),
+            }));
+            await subscribe.onBatch(messages);
+            const last = slice[slice.length - 1]!;
+            resolveOffset(last.offset);
+            await consumer.commitOffsets([
+              { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
+            ]);
+            await heartbeat();
+          }
+        },
+      });
+      return {
+        async stop() {
+          await consumer.stop();
+          await consumer.disconnect();
+          consumers.delete(consumer);
+        },
+      };
+    },
+
+    async close() {
+      await Promise.all([...consumers].map((c) => c.disconnect().catch(() => undefined)));
+      await producer.disconnect().catch(() => undefined);
+    },
+  };
+}

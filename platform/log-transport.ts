@@ -1,0 +1,224 @@
+/**
+ * The embedded transport: topics are partitioned append-only logs in Postgres. An append
+ * commits before send() resolves, so an acknowledged event survives a kill -9. Each partition's
+ * offsets are handed out under a row lock of that partition, so offsets become visible in order
+ * and a reader never skips one. Consumer positions are committed after each handled batch.
+ */
+import { EventEmitter } from 'node:events';
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import type { Logger } from './logger.ts';
+import { sleep } from './retry.ts';
+import {
+  TransportUnavailableError,
+  type InboundMessage,
+  type OutboundMessage,
+  type SubscribeOptions,
+  type Subscription,
+  type TopicMessages,
+  type Transport,
+} from './transport.ts';
+
+export interface LogTransportOptions {
+  pool: pg.Pool;
+  partitions: number;
+  logger: Logger;
+  /** Poll interval when idle and no append in this process woke the consumer. */
+  idlePollMs?: number;
+  retryMaxMs?: number;
+}
+
+export function partitionOf(key: string | null, partitions: number, counter: number): number {
+  if (key === null) return counter % partitions;
+  return createHash('md5').update(key).digest().readUInt32BE(0) % partitions;
+}
+
+interface LogRow {
+  partition: number;
+  position: string;
+  key: string | null;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+export function createLogTransport(options: LogTransportOptions): Transport {
+  const { pool, partitions, logger } = options;
+  const appended = new EventEmitter();
+  appended.setMaxListeners(0);
+  let roundRobin = 0;
+  const subscriptions = new Set<Subscription>();
+
+  async function ensureTopics(topics: string[]): Promise<void> {
+    await pool.query(
+      `INSERT INTO transport_partitions (topic, partition)
+       SELECT t, p FROM unnest($1::text[]) AS t, generate_series(0, $2 - 1) AS p
+       ON CONFLICT DO NOTHING`,
+      [topics, partitions],
+    );
+  }
+
+  async function send(batches: TopicMessages[]): Promise<void> {
+    const groups = new Map<string, { topic: string; partition: number; messages: OutboundMessage[] }>();
+    for (const batch of batches) {
+      for (const message of batch.messages) {
+        const partition = partitionOf(message.key, partitions, roundRobin++);
+        const id = `${batch.topic}\u0000${partition}`;
+        let group = groups.get(id);
+        if (!group) groups.set(id, (group = { topic: batch.topic, partition, messages: [] }));
+        group.messages.push(message);
+      }
+    }
+    if (groups.size === 0) return;
+    // Lock partitions in one order so concurrent appends never deadlock.
+    const ordered = [...groups.values()].sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      throw new TransportUnavailableError(`embedded log unavailable: ${(error as Error).message}`, error);
+    }
+    try {
+      await client.query('BEGIN');
+      for (const group of ordered) {
+        const n = group.messages.length;
+        let reserved = await client.query<{ first: string }>(
+          `UPDATE transport_partitions SET next_offset = next_offset + $3
+           WHERE topic = $1 AND partition = $2 RETURNING next_offset - $3 AS first`,
+          [group.topic, group.partition, n],
+        );
+        if (reserved.rowCount === 0) {
+          await client.query(
+            'INSERT INTO transport_partitions (topic, partition) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+            [group.topic, group.partition],
+          );
+          reserved = await client.query<{ first: string }>(
+            `UPDATE transport_partitions SET next_offset = next_offset + $3
+             WHERE topic = $1 AND partition = $2 RETURNING next_offset - $3 AS first`,
+            [group.topic, group.partition, n],
+          );
+        }
+        const first = BigInt(reserved.rows[0]!.first);
+        await client.query(
+          `INSERT INTO transport_log (topic, partition, "offset", key, value, headers)
+           SELECT $1, $2, o, k, v, h FROM unnest($3::bigint[], $4::text[], $5::bytea[], $6::jsonb[]) AS x(o, k, v, h)`,
+          [
+            group.topic,
+            group.partition,
+            group.messages.map((_, i) => (first + BigInt(i)).toString()),
+            group.messages.map((m) => m.key),
+            group.messages.map((m) => m.value),
+            group.messages.map((m) => JSON.stringify(m.headers ?? {})),
+          ],
+        );
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw new TransportUnavailableError(`embedded log append failed: ${(error as Error).message}`, error);
+    } finally {
+      client.release();
+    }
+    for (const group of ordered) appended.emit(group.topic);
+  }
+
+  async function subscribe(subscribe: SubscribeOptions): Promise<Subscription> {
+    await ensureTopics(subscribe.topics);
+    const log = logger.child({ component: 'log-consumer', group: subscribe.groupId });
+    let running = true;
+    let wake: (() => void) | null = null;
+    const onAppend = () => wake?.();
+    for (const topic of subscribe.topics) appended.on(topic, onAppend);
+
+    async function positions(): Promise<Map<string, bigint>> {
+      const rows = await pool.query<{ topic: string; partition: number; offset: string }>(
+        'SELECT topic, partition, "offset" FROM transport_positions WHERE group_id = $1 AND topic = ANY($2)',
+        [subscribe.groupId, subscribe.topics],
+      );
+      return new Map(rows.rows.map((r) => [`${r.topic}\u0000${r.partition}`, BigInt(r.offset)]));
+    }
+
+    async function pollOnce(committed: Map<string, bigint>): Promise<boolean> {
+      let handled = false;
+      for (const topic of subscribe.topics) {
+        for (let partition = 0; partition < partitions && running; partition++) {
+          const id = `${topic}\u0000${partition}`;
+          const from = committed.get(id) ?? 0n;
+          const rows = await pool.query<LogRow>(
+            `SELECT partition, "offset"::text AS position, key, value, headers FROM transport_log
+             WHERE topic = $1 AND partition = $2 AND "offset" >= $3 ORDER BY "offset" LIMIT $4`,
+            [topic, partition, from.toString(), subscribe.maxBatchSize],
+          );
+          if (rows.rowCount === 0) continue;
+          const messages: InboundMessage[] = rows.rows.map((r) => ({
+            topic,
+            partition,
+            offset: r.position,
+            key: r.key,
+            value: r.value,
+            headers: r.headers,
+          }));
+          await subscribe.onBatch(messages);
+          const next = BigInt(messages[messages.length - 1]!.offset) + 1n;
+          await pool.query(
+            `INSERT INTO transport_positions (group_id, topic, partition, "offset") VALUES ($1, $2, $3, $4)
+             ON CONFLICT (group_id, topic, partition) DO UPDATE SET "offset" = EXCLUDED."offset", updated_at = now()`,
+            [subscribe.groupId, topic, partition, next.toString()],
+          );
+          committed.set(id, next);
+          handled = true;
+        }
+      }
+      return handled;
+    }
+
+    const loop = (async () => {
+      let committed: Map<string, bigint> | null = null;
+      let backoff = 100;
+      while (running) {
+        try {
+          committed ??= await positions();
+          const handled = await pollOnce(committed);
+          backoff = 100;
+          if (!handled && running) {
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, options.idlePollMs ?? 250);
+              wake = () => {
+                clearTimeout(timer);
+                resolve();
+              };
+            });
+            wake = null;
+          }
+        } catch (error) {
+          // The log is unavailable (Postgres restarting): keep the committed positions, retry.
+          log.warn({ err: error, backoffMs: backoff }, 'embedded log read failed, retrying');
+          committed = null;
+          await sleep(backoff);
+          backoff = Math.min(backoff * 2, options.retryMaxMs ?? 10_000);
+        }
+      }
+    })();
+
+    const subscription: Subscription = {
+      async stop() {
+        running = false;
+        wake?.();
+        await loop;
+        for (const topic of subscribe.topics) appended.off(topic, onAppend);
+        subscriptions.delete(subscription);
+      },
+    };
+    subscriptions.add(subscription);
+    return subscription;
+  }
+
+  return {
+    kind: 'embedded',
+    ensureTopics,
+    send,
+    subscribe,
+    async close() {
+      await Promise.all([...subscriptions].map((s) => s.stop()));
+    },
+  };
+}

@@ -1,0 +1,43 @@
+/** Prometheus metrics of one process, served at GET /metrics. */
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  registry: Registry;
+  stageMessages: Counter<'stage' | 'outcome'>;
+  stageBatchSeconds: Histogram<'stage'>;
+  deadLetters: Counter<'stage' | 'step'>;
+  ingestEvents: Counter<'source' | 'outcome'>;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'c360_' });
+  return {
+    registry,
+    stageMessages: new Counter({
+      name: 'c360_stage_messages_total',
+      help: 'Messages handled by a pipeline stage, by outcome (ok, dlq, drop)',
+      labelNames: ['stage', 'outcome'],
+      registers: [registry],
+    }),
+    stageBatchSeconds: new Histogram({
+      name: 'c360_stage_batch_seconds',
+      help: 'Time to handle one batch, including writing its outputs',
+      labelNames: ['stage'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    deadLetters: new Counter({
+      name: 'c360_dead_letters_total',
+      help: 'Messages sent to a dead-letter topic, by stage and step',
+      labelNames: ['stage', 'step'],
+      registers: [registry],
+    }),
+    ingestEvents: new Counter({
+      name: 'c360_ingest_events_total',
+      help: 'Events received over HTTP, by source and outcome (accepted, rejected)',
+      labelNames: ['source', 'outcome'],
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,186 @@
+/**
+ * Wires the services of one process from the configuration: the engines (Postgres, ClickHouse,
+ * Kafka or the embedded log, the Schema Registry), the stages and the HTTP server. The stages
+ * are the same code in both modes; only the transport and the connections differ.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { ConfigError, parseApiKeys, servicesOf, type ApiKey, type Config } from './config.ts';
+import type { Logger } from './logger.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { startPostgres, type PostgresHandle } from './postgres.ts';
+import { startClickHouse, type ClickHouseHandle } from './clickhouse.ts';
+import { migrateClickHouse, migratePostgres, readMigrations } from './migrate.ts';
+import { createKafkaTransport } from './kafka-transport.ts';
+import { createLogTransport } from './log-transport.ts';
+import { runStage } from './stage-runner.ts';
+import type { Subscription, Transport } from './transport.ts';
+import { createHttpServer } from './http.ts';
+import { createCodec, createRegistryClient, type Codec } from '../schemas/codec.ts';
+import { allTopics, topicNames, type Topics } from '../schemas/topics.ts';
+import { createGraphStore } from '../resolver/graph-store.ts';
+import { createResolverStage } from '../resolver/stage.ts';
+import { createEnrichStage } from '../enrich/stage.ts';
+import { createAggregateComputer } from '../enrich/compute-aggregates.ts';
+import { createWarehouseWriter } from '../warehouse/writer.ts';
+import { registerProfileRoutes } from '../warehouse/profile-routes.ts';
+import { registerIngestRoutes } from '../ingest/routes.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export const postgresMigrations = () => [
+  ...readMigrations(path.join(root, 'platform/migrations'), 'platform'),
+  ...readMigrations(path.join(root, 'resolver/migrations'), 'resolver'),
+];
+export const clickhouseMigrations = () => readMigrations(path.join(root, 'warehouse/migrations'), 'warehouse');
+
+export interface Runtime {
+  config: Config;
+  mode: 'embedded' | 'distributed';
+  services: Set<string>;
+  /** Base URL of the HTTP server, when this process runs ingest or api. */
+  url: string | null;
+  apiKeys: ApiKey[];
+  /** The key created for tenant "demo" when the embedded mode runs without configured keys. */
+  devApiKey: string | null;
+  topics: Topics;
+  transport: Transport;
+  codec: Codec;
+  metrics: Metrics;
+  postgres: PostgresHandle | null;
+  clickhouse: ClickHouseHandle | null;
+  app: FastifyInstance | null;
+  /** Graceful stop: HTTP stops accepting, stages drain their batch and commit, engines close. */
+  stop(): Promise<void>;
+}
+
+function devApiKey(dataDir: string): string {
+  const file = path.resolve(dataDir, 'dev-api-key');
+  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const key = `dev_${randomBytes(18).toString('base64url')}`;
+  fs.writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return key;
+}
+
+export async function startRuntime(config: Config, logger: Logger): Promise<Runtime> {
+  const services = servicesOf(config);
+  const mode = config.kafkaBrokers ? 'distributed' : 'embedded';
+  const topics = topicNames(config.topicPrefix);
+  const metrics = createMetrics();
+  const closers: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const close of closers.reverse()) {
+      await close().catch((error) => logger.error({ err: error }, 'error while stopping'));
+    }
+  };
+
+  try {
+    let apiKeys = parseApiKeys(config.apiKeys);
+    let dev: string | null = null;
+    const serves = services.has('ingest') || services.has('api');
+    if (serves && apiKeys.length === 0) {
+      if (mode === 'distributed') throw new ConfigError('C360_API_KEYS', 'must be set in the distributed mode ("key1:tenantA,key2:tenantB")');
+      dev = devApiKey(config.dataDir);
+      apiKeys = [{ key: dev, tenantId: 'demo' }];
+    }
+
+    const needsPostgres = mode === 'embedded' || services.has('resolver') || services.has('api');
+    const postgres = needsPostgres
+      ? await startPostgres({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, port: config.embeddedPostgresPort, logger })
+      : null;
+    if (postgres) {
+      closers.push(() => postgres.close());
+      const applied = await migratePostgres(postgres.pool, postgresMigrations());
+      if (applied.length) logger.info({ applied }, 'Postgres migrations applied');
+    }
+
+    const needsClickHouse = services.has('enrich') || services.has('api');
+    const clickhouse = needsClickHouse
+      ? await startClickHouse({ url: config.clickhouseUrl, dataDir: config.dataDir, database: config.clickhouseDatabase })
+      : null;
+    if (clickhouse) {
+      closers.push(() => clickhouse.close());
+      const applied = await migrateClickHouse(clickhouse.client, clickhouse.database, clickhouseMigrations());
+      if (applied.length) logger.info({ applied }, 'ClickHouse migrations applied');
+    }
+
+    const transport =
+      mode === 'distributed'
+        ? await createKafkaTransport({ brokers: config.kafkaBrokers.split(',').map((b) => b.trim()), clientId: config.kafkaClientId, logger })
+        : createLogTransport({ pool: postgres!.pool, partitions: config.embeddedPartitions, logger, retryMaxMs: config.retryMaxMs });
+    closers.push(() => transport.close());
+    await transport.ensureTopics(allTopics(topics));
+
+    const codec = await createCodec({ registry: createRegistryClient(config.schemaRegistryUrl), topics });
+    const stageOptions = {
+      transport,
+      logger,
+      metrics,
+      batchSize: config.batchSize,
+      retryInitialMs: config.retryInitialMs,
+      retryMaxMs: config.retryMaxMs,
+    };
+    const graph = postgres ? createGraphStore(postgres.pool) : null;
+    const subscriptions: Subscription[] = [];
+    closers.push(async () => {
+      await Promise.all(subscriptions.map((s) => s.stop()));
+    });
+    if (services.has('resolver')) {
+      subscriptions.push(await runStage(createResolverStage({ codec, graph: graph!, topics, defaultRegion: config.defaultRegion }), stageOptions));
+    }
+    if (services.has('enrich')) {
+      const stage = createEnrichStage({
+        codec,
+        topics,
+        writer: createWarehouseWriter(clickhouse!),
+        aggregates: createAggregateComputer(clickhouse!),
+      });
+      subscriptions.push(await runStage(stage, stageOptions));
+    }
+
+    let app: FastifyInstance | null = null;
+    let url: string | null = null;
+    if (serves) {
+      let ready = false;
+      app = createHttpServer({ logger, metrics, apiKeys, maxBodyBytes: config.maxBodyBytes, isReady: () => ready });
+      if (services.has('ingest')) {
+        registerIngestRoutes(app, { transport, codec, topics, metrics, maxEventsPerRequest: config.maxEventsPerRequest });
+      }
+      if (services.has('api')) {
+        registerProfileRoutes(app, { graph: graph!, clickhouse: clickhouse!, defaultRegion: config.defaultRegion });
+      }
+      const server = app;
+      // Stop HTTP first: in-flight requests finish, new ones are refused.
+      closers.push(() => server.close());
+      await server.listen({ port: config.port, host: config.host });
+      const address = server.server.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      url = `http://127.0.0.1:${port}`;
+      ready = true;
+    }
+
+    return {
+      config,
+      mode,
+      services,
+      url,
+      apiKeys,
+      devApiKey: dev,
+      topics,
+      transport,
+      codec,
+      metrics,
+      postgres,
+      clickhouse,
+      app,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,376 @@
+/**
+ * The identity graph in Postgres: profiles, identifiers, event links, merges.
+ *
+ * One event is resolved in one transaction. Advisory locks on the event's identifier keys
+ * serialize events that share an identifier, and the candidate profiles are locked FOR UPDATE;
+ * if one of them was merged away meanwhile, the transaction starts over. Locks are taken in a
+ * fixed order, so two resolvers never deadlock.
+ */
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import type { MatchedRule, ProfileChange, ProfileChangeKind, RawEvent } from '../schemas/types.ts';
+import { CONFIDENCE, STRENGTH, identifierKey, matchRule, type Identifier } from './identifiers.ts';
+
+export interface TraitValue {
+  value: string;
+  at: number;
+  source: string;
+}
+
+export interface Resolution {
+  customer360Id: string;
+  rule: MatchedRule;
+  confidence: number;
+  evidence: Identifier[];
+  /** The profile after the change; null when the event changed nothing (e.g. a redelivery). */
+  change: ProfileChange | null;
+}
+
+export interface ProfileView {
+  customer360_id: string;
+  tenant_id: string;
+  created_at: string;
+  updated_at: string;
+  version: number;
+  auth_user_id: string | null;
+  emails: string[];
+  phones: string[];
+  source_ids: Record<string, string[]>;
+  anonymous_ids: string[];
+  traits: Record<string, string>;
+  merged_ids: string[];
+}
+
+interface ProfileRow {
+  customer360_id: string;
+  created_at: Date;
+  updated_at: Date;
+  version: string;
+  merged_into: string | null;
+  traits: Record<string, TraitValue>;
+}
+
+interface IdentifierRow {
+  type: Identifier['type'];
+  source: string;
+  value: string;
+  customer360_id: string;
+}
+
+class ProfileMovedError extends Error {}
+
+/** Most recent non-empty value wins. */
+export function surviveTraits(current: Record<string, TraitValue>, incoming: Record<string, TraitValue>): Record<string, TraitValue> {
+  const out = { ...current };
+  for (const [name, candidate] of Object.entries(incoming)) {
+    if (candidate.value === '') continue;
+    const existing = out[name];
+    if (!existing || candidate.at >= existing.at) out[name] = candidate;
+  }
+  return out;
+}
+
+function traitsOf(event: RawEvent): Record<string, TraitValue> {
+  const traits: Record<string, TraitValue> = {};
+  for (const [name, value] of Object.entries(event.traits)) {
+    if (value === null || value === undefined) continue;
+    traits[name] = { value: String(value).trim(), at: event.occurred_at, source: event.source };
+  }
+  return traits;
+}
+
+function sameTraits(a: Record<string, TraitValue>, b: Record<string, TraitValue>): boolean {
+  const keys = Object.keys(b);
+  return keys.length === Object.keys(a).length && keys.every((k) => a[k]?.value === b[k]?.value);
+}
+
+export function createGraphStore(pool: pg.Pool) {
+  async function snapshot(client: pg.PoolClient, tenantId: string, id: string): Promise<Omit<ProfileView, 'merged_ids'> | null> {
+    const profile = await client.query<ProfileRow>(
+      'SELECT customer360_id, created_at, updated_at, version, merged_into, traits FROM profiles WHERE tenant_id = $1 AND customer360_id = $2',
+      [tenantId, id],
+    );
+    const row = profile.rows[0];
+    if (!row) return null;
+    const ids = await client.query<IdentifierRow>(
+      `SELECT type, source, value, customer360_id FROM identifiers WHERE tenant_id = $1 AND customer360_id = $2
+       ORDER BY last_seen DESC, seen_count DESC, value`,
+      [tenantId, id],
+    );
+    const of = (type: Identifier['type']) => ids.rows.filter((r) => r.type === type).map((r) => r.value);
+    const sourceIds: Record<string, string[]> = {};
+    for (const r of ids.rows.filter((r) => r.type === 'source_record_id')) (sourceIds[r.source] ??= []).push(r.value);
+    return {
+      customer360_id: row.customer360_id,
+      tenant_id: tenantId,
+      created_at: row.created_at.toISOString(),
+      updated_at: row.updated_at.toISOString(),
+      version: Number(row.version),
+      auth_user_id: of('auth_user_id')[0] ?? null,
+      emails: of('email'),
+      phones: of('phone'),
+      anonymous_ids: of('anonymous_id'),
+      source_ids: sourceIds,
+      traits: Object.fromEntries(Object.entries(row.traits).map(([k, v]) => [k, v.value])),
+    };
+  }
+
+  async function mergedInto(client: pg.PoolClient | pg.Pool, tenantId: string, id: string): Promise<string[]> {
+    const merged = await client.query<{ customer360_id: string }>(
+      'SELECT customer360_id FROM profiles WHERE tenant_id = $1 AND merged_into = $2 ORDER BY customer360_id',
+      [tenantId, id],
+    );
+    return merged.rows.map((r) => r.customer360_id);
+  }
+
+  async function changeOf(
+    client: pg.PoolClient,
+    tenantId: string,
+    id: string,
+    kind: ProfileChangeKind,
+    mergedIds: string[],
+  ): Promise<ProfileChange> {
+    const view = (await snapshot(client, tenantId, id))!;
+    return {
+      change_id: randomUUID(),
+      kind,
+      tenant_id: tenantId,
+      customer360_id: id,
+      merged_ids: mergedIds,
+      changed_at: Date.now(),
+      version: view.version,
+      emails: view.emails,
+      phones: view.phones,
+      auth_user_id: view.auth_user_id,
+      source_ids: view.source_ids,
+      traits: view.traits,
+      created_at: new Date(view.created_at).getTime(),
+    };
+  }
+
+  async function resolveOnce(client: pg.PoolClient, event: RawEvent, identifiers: Identifier[]): Promise<Resolution> {
+    const tenantId = event.tenant_id;
+    const keys = [...new Set([['event', tenantId, event.event_id].join('\u001f'), ...identifiers.map((i) => identifierKey(tenantId, i))])].sort();
+    await client.query(
+      'SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n',
+      [keys],
+    );
+
+    const linked = await client.query<{ customer360_id: string; rule: MatchedRule; confidence: number; merged_into: string | null }>(
+      `SELECT l.customer360_id, l.rule, l.confidence, p.merged_into FROM event_links l
+       JOIN profiles p ON p.tenant_id = l.tenant_id AND p.customer360_id = l.customer360_id
+       WHERE l.tenant_id = $1 AND l.event_id = $2`,
+      [tenantId, event.event_id],
+    );
+    const previous = linked.rows[0];
+    if (previous) {
+      // A redelivery changes nothing; the profile's current state is published again, in case
+      // the first delivery's output was lost with an interrupted batch.
+      const current = previous.merged_into ?? previous.customer360_id;
+      const merged = await mergedInto(client, tenantId, current);
+      return {
+        customer360Id: current,
+        rule: previous.rule,
+        confidence: previous.confidence,
+        evidence: [],
+        change: await changeOf(client, tenantId, current, merged.length ? 'merged' : 'updated', merged),
+      };
+    }
+
+    const owned = identifiers.length
+      ? (
+          await client.query<IdentifierRow>(
+            `SELECT i.type, i.source, i.value, i.customer360_id FROM identifiers i
+             JOIN unnest($2::text[], $3::text[], $4::text[]) AS q(type, source, value)
+               ON i.type = q.type AND i.source = q.source AND i.value = q.value
+             WHERE i.tenant_id = $1`,
+            [tenantId, identifiers.map((i) => i.type), identifiers.map((i) => i.source), identifiers.map((i) => i.value)],
+          )
+        ).rows
+      : [];
+    const candidateIds = [...new Set(owned.map((o) => o.customer360_id))].sort();
+    const candidates = candidateIds.length
+      ? (
+          await client.query<ProfileRow>(
+            `SELECT customer360_id, created_at, updated_at, version, merged_into, traits FROM profiles
+             WHERE tenant_id = $1 AND customer360_id = ANY($2::uuid[]) ORDER BY customer360_id FOR UPDATE`,
+            [tenantId, candidateIds],
+          )
+        ).rows
+      : [];
+    if (candidates.some((c) => c.merged_into !== null) || candidates.length !== candidateIds.length) {
+      throw new ProfileMovedError('a candidate profile was merged meanwhile');
+    }
+    const authOf = new Map<string, string>();
+    if (candidateIds.length) {
+      const auth = await client.query<{ customer360_id: string; value: string }>(
+        `SELECT customer360_id, value FROM identifiers WHERE tenant_id = $1 AND type = 'auth_user_id' AND customer360_id = ANY($2::uuid[])`,
+        [tenantId, candidateIds],
+      );
+      for (const row of auth.rows) authOf.set(row.customer360_id, row.value);
+    }
+
+    const eventAuth = identifiers.find((i) => i.type === 'auth_user_id')?.value ?? null;
+    const ownerOf = (i: Identifier) => owned.find((o) => o.type === i.type && o.source === i.source && o.value === i.value)?.customer360_id;
+    // The auth user ID the event belongs to: its own, else that of the profile owning its
+    // strongest identifier that has one.
+    let anchorAuth = eventAuth;
+    for (const type of STRENGTH) {
+      if (anchorAuth !== null) break;
+      for (const i of identifiers.filter((x) => x.type === type)) {
+        const owner = ownerOf(i);
+        if (owner && authOf.has(owner)) {
+          anchorAuth = authOf.get(owner)!;
+          break;
+        }
+      }
+    }
+    // Profiles that may join: no auth user ID, or the same one. Different auth user IDs never merge.
+    const compatible = candidates.filter((c) => !authOf.has(c.customer360_id) || authOf.get(c.customer360_id) === anchorAuth);
+    const blocked = candidates.filter((c) => !compatible.includes(c));
+    const now = new Date();
+    let kind: ProfileChangeKind = 'updated';
+    let survivor: ProfileRow;
+    let mergedIds: string[] = [];
+
+    if (compatible.length === 0) {
+      kind = 'created';
+      survivor = { customer360_id: randomUUID(), created_at: now, updated_at: now, version: '0', merged_into: null, traits: {} };
+      await client.query(
+        'INSERT INTO profiles (tenant_id, customer360_id, created_at, updated_at, version, traits) VALUES ($1, $2, $3, $3, 0, $4)',
+        [tenantId, survivor.customer360_id, now, {}],
+      );
+    } else {
+      const ordered = [...compatible].sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || (a.customer360_id < b.customer360_id ? -1 : 1));
+      survivor = ordered[0]!;
+      mergedIds = ordered.slice(1).map((p) => p.customer360_id);
+    }
+
+    const evidence = identifiers.filter((i) => {
+      const owner = ownerOf(i);
+      return owner !== undefined && compatible.some((c) => c.customer360_id === owner);
+    });
+    const rule: MatchedRule = kind === 'created' ? 'new_profile' : matchRule(evidence);
+    let traits = survivor.traits;
+    let changed = kind === 'created';
+
+    if (mergedIds.length) {
+      kind = 'merged';
+      changed = true;
+      for (const merged of compatible.filter((c) => mergedIds.includes(c.customer360_id))) traits = surviveTraits(traits, merged.traits);
+      await client.query('UPDATE identifiers SET customer360_id = $2 WHERE tenant_id = $1 AND customer360_id = ANY($3::uuid[])', [
+        tenantId,
+        survivor.customer360_id,
+        mergedIds,
+      ]);
+      await client.query(
+        `UPDATE profiles SET merged_into = $2, updated_at = $4
+         WHERE tenant_id = $1 AND (customer360_id = ANY($3::uuid[]) OR merged_into = ANY($3::uuid[]))`,
+        [tenantId, survivor.customer360_id, mergedIds, now],
+      );
+      await client.query(
+        `INSERT INTO profile_merges (tenant_id, survivor_id, merged_id, event_id, rule, evidence)
+         SELECT $1, $2, m, $4, $5, $6 FROM unnest($3::uuid[]) AS m`,
+        [tenantId, survivor.customer360_id, mergedIds, event.event_id, rule, JSON.stringify(evidence)],
+      );
+    }
+    if (blocked.length) {
+      await client.query('INSERT INTO blocked_merges (tenant_id, profile_ids, event_id, reason) VALUES ($1, $2, $3, $4)', [
+        tenantId,
+        [survivor.customer360_id, ...blocked.map((b) => b.customer360_id)],
+        event.event_id,
+        'different auth user IDs',
+      ]);
+    }
+
+    // Attach the event's identifiers that no incompatible profile owns.
+    const attach = identifiers.filter((i) => {
+      const owner = ownerOf(i);
+      return owner === undefined || !blocked.some((b) => b.customer360_id === owner);
+    });
+    if (attach.some((i) => ownerOf(i) === undefined)) changed = true;
+    if (attach.length) {
+      const seenAt = new Date(event.occurred_at);
+      await client.query(
+        `INSERT INTO identifiers (tenant_id, type, source, value, customer360_id, first_seen, last_seen)
+         SELECT $1, t, s, v, $2, $6, $6 FROM unnest($3::text[], $4::text[], $5::text[]) AS q(t, s, v)
+         ON CONFLICT (tenant_id, type, source, value) DO UPDATE
+           SET last_seen = GREATEST(identifiers.last_seen, EXCLUDED.last_seen),
+               first_seen = LEAST(identifiers.first_seen, EXCLUDED.first_seen),
+               seen_count = identifiers.seen_count + 1
+           WHERE identifiers.customer360_id = EXCLUDED.customer360_id`,
+        [tenantId, survivor.customer360_id, attach.map((i) => i.type), attach.map((i) => i.source), attach.map((i) => i.value), seenAt],
+      );
+    }
+
+    const updatedTraits = surviveTraits(traits, traitsOf(event));
+    if (!sameTraits(survivor.traits, updatedTraits)) changed = true;
+    const version = Number(survivor.version) + (changed ? 1 : 0);
+    await client.query(
+      'UPDATE profiles SET traits = $3, version = $4, updated_at = CASE WHEN $5 THEN $6 ELSE updated_at END WHERE tenant_id = $1 AND customer360_id = $2',
+      [tenantId, survivor.customer360_id, JSON.stringify(updatedTraits), version, changed, now],
+    );
+    const confidence = CONFIDENCE[rule];
+    await client.query(
+      'INSERT INTO event_links (tenant_id, event_id, customer360_id, rule, confidence, evidence) VALUES ($1, $2, $3, $4, $5, $6)',
+      [tenantId, event.event_id, survivor.customer360_id, rule, confidence, JSON.stringify(evidence)],
+    );
+
+    const change = changed ? await changeOf(client, tenantId, survivor.customer360_id, kind, mergedIds) : null;
+    return { customer360Id: survivor.customer360_id, rule, confidence, evidence, change };
+  }
+
+  return {
+    /** Links one event to a profile, creating or merging profiles as the rules say. */
+    async resolve(event: RawEvent, identifiers: Identifier[]): Promise<Resolution> {
+      const client = await pool.connect();
+      try {
+        for (let attempt = 1; ; attempt++) {
+          await client.query('BEGIN');
+          try {
+            const resolution = await resolveOnce(client, event, identifiers);
+            await client.query('COMMIT');
+            return resolution;
+          } catch (error) {
+            await client.query('ROLLBACK').catch(() => undefined);
+            if (error instanceof ProfileMovedError && attempt < 10) continue;
+            throw error;
+          }
+        }
+      } finally {
+        client.release();
+      }
+    },
+
+    /** The current profile of an ID; a merged-away ID answers its survivor. */
+    async profileById(tenantId: string, customer360Id: string): Promise<ProfileView | null> {
+      if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(customer360Id)) return null;
+      const client = await pool.connect();
+      try {
+        const row = await client.query<{ merged_into: string | null }>(
+          'SELECT merged_into FROM profiles WHERE tenant_id = $1 AND customer360_id = $2',
+          [tenantId, customer360Id],
+        );
+        if (!row.rows[0]) return null;
+        const current = row.rows[0].merged_into ?? customer360Id;
+        const view = await snapshot(client, tenantId, current);
+        if (!view) return null;
+        return { ...view, merged_ids: await mergedInto(client, tenantId, current) };
+      } finally {
+        client.release();
+      }
+    },
+
+    /** The profile owning a normalized identifier. */
+    async profileByIdentifier(tenantId: string, identifier: Identifier): Promise<ProfileView | null> {
+      const row = await pool.query<{ customer360_id: string }>(
+        'SELECT customer360_id FROM identifiers WHERE tenant_id = $1 AND type = $2 AND source = $3 AND value = $4',
+        [tenantId, identifier.type, identifier.source, identifier.value],
+      );
+      const id = row.rows[0]?.customer360_id;
+      return id ? this.profileById(tenantId, id) : null;
+    },
+  };
+}
+
+export type GraphStore = ReturnType<typeof createGraphStore>;

@@ -1,0 +1,59 @@
+/**
+ * Starts the engines the tests share, unless the environment names servers:
+ * DATABASE_URL (else embedded Postgres in a temporary folder) and KAFKA_BROKERS (else the
+ * Kafka test broker). ClickHouse is opened per test file (chDB, or CLICKHOUSE_URL).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+import type { TestProject } from 'vitest/node';
+import { createLogger } from '../../platform/logger.ts';
+import { startPostgres } from '../../platform/postgres.ts';
+import { startTestBroker } from './kafka-broker.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    postgresUrl: string;
+    kafkaBrokers: string;
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export default async function setup(project: TestProject) {
+  const logger = createLogger('warn');
+  const stops: (() => Promise<void>)[] = [];
+
+  let postgresUrl = process.env.DATABASE_URL ?? '';
+  if (!postgresUrl) {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-test-pg-'));
+    const postgres = await startPostgres({ databaseUrl: '', dataDir, port: await freePort(), logger, database: 'c360_test' });
+    postgresUrl = postgres.url;
+    stops.push(async () => {
+      await postgres.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    });
+  }
+  project.provide('postgresUrl', postgresUrl);
+
+  let kafkaBrokers = process.env.KAFKA_BROKERS ?? '';
+  if (!kafkaBrokers) {
+    const broker = await startTestBroker();
+    kafkaBrokers = broker.brokers;
+    stops.push(() => broker.stop());
+  }
+  project.provide('kafkaBrokers', kafkaBrokers);
+
+  return async () => {
+    for (const stop of stops.reverse()) await stop();
+  };
+}

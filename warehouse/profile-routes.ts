@@ -1,0 +1,79 @@
+/**
+ * The read API of profiles: by ID, or by any identifier (the checkout lookup). The identity
+ * comes from the graph in Postgres, the aggregates from ClickHouse. A profile of another tenant
+ * answers 404, like one that does not exist.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ClickHouseHandle } from '../platform/clickhouse.ts';
+import type { GraphStore, ProfileView } from '../resolver/graph-store.ts';
+import type { Identifier } from '../resolver/identifiers.ts';
+import { normalizeEmail, normalizeId, normalizePhone } from '../resolver/normalize.ts';
+import { SOURCES } from '../schemas/types.ts';
+
+export interface ProfileRoutesDeps {
+  graph: GraphStore;
+  clickhouse: ClickHouseHandle;
+  defaultRegion: string;
+}
+
+export interface Aggregates {
+  orders_count: number;
+  total_revenue: number;
+  events_count: number;
+  first_seen_at: string | null;
+  last_seen_at: string | null;
+}
+
+const EMPTY: Aggregates = { orders_count: 0, total_revenue: 0, events_count: 0, first_seen_at: null, last_seen_at: null };
+
+export function createAggregateReader(ch: ClickHouseHandle) {
+  return async (tenantId: string, customer360Id: string): Promise<Aggregates> => {
+    const result = await ch.client.query({
+      query: `SELECT orders_count, total_revenue, events_count, first_seen_at, last_seen_at
+              FROM ${ch.database}.profile_aggregates FINAL
+              WHERE tenant_id = {tenant:String} AND customer360_id = {id:UUID} LIMIT 1`,
+      query_params: { tenant: tenantId, id: customer360Id },
+      format: 'JSONEachRow',
+    });
+    const [row] = await result.json<Aggregates>();
+    return row ? { ...row, orders_count: Number(row.orders_count), events_count: Number(row.events_count) } : EMPTY;
+  };
+}
+
+type Query = Partial<Record<'email' | 'phone' | 'auth_user_id' | 'anonymous_id' | 'source' | 'source_record_id', string>>;
+
+function identifierOf(query: Query, defaultRegion: string): Identifier | { error: string } {
+  const pick = (normalized: { value: string } | { rejected: string }, type: Identifier['type'], source = '') =>
+    'value' in normalized ? { type, source, value: normalized.value } : { error: normalized.rejected };
+  if (query.email) return pick(normalizeEmail(query.email), 'email');
+  if (query.phone) return pick(normalizePhone(query.phone, defaultRegion), 'phone');
+  if (query.auth_user_id) return pick(normalizeId(query.auth_user_id), 'auth_user_id');
+  if (query.anonymous_id) return pick(normalizeId(query.anonymous_id), 'anonymous_id');
+  if (query.source_record_id) {
+    if (!query.source || !(SOURCES as readonly string[]).includes(query.source)) {
+      return { error: `source_record_id needs source, one of ${SOURCES.join(', ')}` };
+    }
+    return pick(normalizeId(query.source_record_id), 'source_record_id', query.source);
+  }
+  return { error: 'give one of email, phone, auth_user_id, anonymous_id, or source and source_record_id' };
+}
+
+export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRoutesDeps): void {
+  const aggregatesOf = createAggregateReader(deps.clickhouse);
+  const answer = async (tenantId: string, profile: ProfileView | null) =>
+    profile ? { ...profile, aggregates: await aggregatesOf(tenantId, profile.customer360_id) } : null;
+
+  app.get<{ Params: { id: string } }>('/v1/profiles/:id', async (request, reply) => {
+    const profile = await answer(request.tenantId, await deps.graph.profileById(request.tenantId, request.params.id));
+    if (!profile) return reply.code(404).send({ error: 'not_found', message: 'no such profile' });
+    return profile;
+  });
+
+  app.get<{ Querystring: Query }>('/v1/profiles', async (request, reply) => {
+    const identifier = identifierOf(request.query, deps.defaultRegion);
+    if ('error' in identifier) return reply.code(400).send({ error: 'bad_request', message: identifier.error });
+    const profile = await answer(request.tenantId, await deps.graph.profileByIdentifier(request.tenantId, identifier));
+    if (!profile) return reply.code(404).send({ error: 'not_found', message: 'no profile with that identifier' });
+    return profile;
+  });
+}
