@@ -11,6 +11,7 @@ import type { Topics } from '../schemas/topics.ts';
 import type { RawEvent } from '../schemas/types.ts';
 import type { Metrics } from '../platform/metrics.ts';
 import type { OutboundMessage, Transport } from '../platform/transport.ts';
+import { normalizeEmail, normalizeId, normalizePhone } from '../resolver/normalize.ts';
 import { validateEnvelope, type FieldError } from './validate-event.ts';
 
 export interface IngestDeps {
@@ -19,6 +20,7 @@ export interface IngestDeps {
   topics: Topics;
   metrics: Metrics;
   maxEventsPerRequest: number;
+  defaultRegion: string;
 }
 
 type RecordResult =
@@ -29,14 +31,19 @@ type RecordResult =
  * The message key: tenant and a digest of the person's strongest identifier, so one person's
  * events share a partition without the identifier itself being written in clear.
  */
-export function partitionKey(event: RawEvent): string {
+export function partitionKey(event: RawEvent, defaultRegion = 'US'): string {
   const { identity } = event;
+  const normalized = (raw: string | null, normalize: (v: string) => { value: string } | { rejected: string }) => {
+    if (raw === null) return null;
+    const result = normalize(raw);
+    return 'value' in result ? result.value : null;
+  };
   const strongest =
-    identity.auth_user_id ??
-    identity.email?.trim().toLowerCase() ??
-    identity.phone?.replace(/\D/g, '') ??
-    identity.source_record_id ??
-    identity.anonymous_id ??
+    normalized(identity.auth_user_id, normalizeId) ??
+    normalized(identity.email, normalizeEmail) ??
+    normalized(identity.phone, (v) => normalizePhone(v, defaultRegion)) ??
+    normalized(identity.source_record_id, (v) => normalizeId(v)) ??
+    normalized(identity.anonymous_id, normalizeId) ??
     event.event_id;
   return `${event.tenant_id}:${createHash('sha256').update(strongest).digest('base64url').slice(0, 22)}`;
 }
@@ -79,7 +86,7 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestDeps): vo
         continue;
       }
       const list = bySource.get(topic) ?? [];
-      list.push({ key: partitionKey(event), value, headers: { 'c360-tenant': event.tenant_id } });
+      list.push({ key: partitionKey(event, deps.defaultRegion), value, headers: { 'c360-tenant': event.tenant_id } });
       bySource.set(topic, list);
       accepted.push({ index, event });
     }

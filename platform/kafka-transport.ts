@@ -100,6 +100,8 @@ export async function createKafkaTransport(options: KafkaTransportOptions): Prom
         allowAutoTopicCreation: true,
         maxBytesPerPartition: 4 * 1024 * 1024,
         retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 10_000 },
+        // Short fetch waits keep latency low and let stop() return quickly.
+        maxWaitTimeInMs: 500,
       });
       consumers.add(consumer);
       await consumer.connect();

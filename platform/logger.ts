@@ -27,34 +27,57 @@ export function maskPersonalData(text: string): string {
   return maskPhone(maskEmail(text));
 }
 
+const MAX_DEPTH = 12;
+
 function maskDeep(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return maskPersonalData(value);
-  if (depth > 8 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) {
-    return { type: value.name, message: maskPersonalData(value.message), stack: value.stack && maskPersonalData(value.stack) };
-  }
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > MAX_DEPTH) return '[nested too deep]';
   if (Buffer.isBuffer(value)) return `<${value.length} bytes>`;
+  if (value instanceof Error) {
+    // A masked copy that is still an Error of the same class, so pino's serializer keeps its
+    // type and its own fields (code, retriable, ...).
+    const copy = Object.create(Object.getPrototypeOf(value)) as Error & Record<string, unknown>;
+    for (const key of Object.getOwnPropertyNames(value)) {
+      copy[key] = key === 'cause' ? maskDeep((value as unknown as Record<string, unknown>)[key], depth + 1) : maskDeep((value as unknown as Record<string, unknown>)[key], depth + 1);
+    }
+    return copy;
+  }
   if (Array.isArray(value)) return value.map((v) => maskDeep(v, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = maskDeep(v, depth + 1);
+  for (const [k, v] of Object.entries(value)) out[maskPersonalData(k)] = maskDeep(v, depth + 1);
   return out;
 }
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino(
+  const logger = pino(
     {
       level,
       base: { service: 'c360' },
-      formatters: { log: (object) => maskDeep(object) as Record<string, unknown> },
+      formatters: {
+        log: (object) => maskDeep(object) as Record<string, unknown>,
+        bindings: (bindings) => maskDeep(bindings) as Record<string, unknown>,
+      },
       hooks: {
         logMethod(args, method) {
-          const masked = args.map((a) => (typeof a === 'string' ? maskPersonalData(a) : a));
+          const masked: unknown[] = args.map((a) => maskDeep(a));
+          // pino takes the message of an error logged without one from the error itself.
+          const [first] = args as unknown[];
+          const error = first instanceof Error ? first : (first as { err?: unknown } | null)?.err;
+          if (error instanceof Error && typeof masked[1] !== 'string') masked.splice(1, 0, maskPersonalData(error.message));
           return method.apply(this, masked as Parameters<typeof method>);
         },
       },
     },
     destination,
   );
+  // pino applies formatters.bindings to the root only; children (which inherit from the root)
+  // get their bindings masked here.
+  const child = logger.child as unknown as (this: Logger, bindings: pino.Bindings, options?: pino.ChildLoggerOptions) => Logger;
+  (logger as { child: unknown }).child = function maskedChild(this: Logger, bindings: pino.Bindings, options?: pino.ChildLoggerOptions) {
+    return child.call(this, maskDeep(bindings) as pino.Bindings, options);
+  };
+  return logger;
 }
 
 /** Bridges KafkaJS logs into pino. */

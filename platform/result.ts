@@ -19,7 +19,10 @@ export function drop<T = never>(step: string, reason: string): StepResult<T> {
   return { type: 'drop', step, reason };
 }
 
-/** Runs the next step only when the previous one was ok. */
-export async function then<T, U>(result: StepResult<T>, next: (value: T) => Promise<StepResult<U>> | StepResult<U>): Promise<StepResult<U>> {
+/**
+ * Runs the next step only when the previous one was ok. (Not named `then`: a module exporting
+ * `then` is a thenable, and awaiting its dynamic import never settles.)
+ */
+export async function andThen<T, U>(result: StepResult<T>, next: (value: T) => Promise<StepResult<U>> | StepResult<U>): Promise<StepResult<U>> {
   return result.type === 'ok' ? next(result.value) : result;
 }

@@ -148,7 +148,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
       let ready = false;
       app = createHttpServer({ logger, metrics, apiKeys, maxBodyBytes: config.maxBodyBytes, isReady: () => ready });
       if (services.has('ingest')) {
-        registerIngestRoutes(app, { transport, codec, topics, metrics, maxEventsPerRequest: config.maxEventsPerRequest });
+        registerIngestRoutes(app, { transport, codec, topics, metrics, maxEventsPerRequest: config.maxEventsPerRequest, defaultRegion: config.defaultRegion });
       }
       if (services.has('api')) {
         registerProfileRoutes(app, { graph: graph!, clickhouse: clickhouse!, defaultRegion: config.defaultRegion });

@@ -5,7 +5,7 @@
 import type { Codec } from '../schemas/codec.ts';
 import type { Topics } from '../schemas/topics.ts';
 import type { ResolvedEvent } from '../schemas/types.ts';
-import { then } from '../platform/result.ts';
+import { andThen } from '../platform/result.ts';
 import type { MessageOutcome, Output, Stage } from '../platform/stage-runner.ts';
 import type { GraphStore } from './graph-store.ts';
 import { createParseRawEventStep } from './parse-raw-event.ts';
@@ -52,7 +52,7 @@ export function createResolverStage(deps: ResolverStageDeps): Stage {
       const outcomes: MessageOutcome[] = [];
       // In order: events of one partition are resolved one after another.
       for (const message of messages) {
-        const result = await then(await parse(message), resolve);
+        const result = await andThen(await parse(message), resolve);
         outcomes.push(result.type === 'ok' ? { type: 'ok', outputs: await outputsOf(result.value) } : result);
       }
       return outcomes;

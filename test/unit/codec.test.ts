@@ -1,0 +1,88 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Client } from '@confluentinc/schemaregistry';
+import { createCodec, createRegistryClient, type Codec } from '../../schemas/codec.ts';
+import { topicNames } from '../../schemas/topics.ts';
+import type { RawEvent, ResolvedEvent } from '../../schemas/types.ts';
+
+const topics = topicNames('c360');
+
+const rawEvent: RawEvent = {
+  event_id: 'evt-1',
+  tenant_id: 'acme',
+  source: 'crm',
+  type: 'contact_created',
+  occurred_at: Date.UTC(2026, 0, 15, 10, 30),
+  received_at: Date.UTC(2026, 0, 15, 10, 31),
+  identity: { auth_user_id: null, email: 'ann.smith@mail.test', phone: '(415) 555-0123', anonymous_id: null, source_record_id: 'CRM-1' },
+  traits: { first_name: 'Ann', age: 42, vip: true, nickname: null, address: '{"city":"Oakland"}' },
+  properties: { amount: 12.5 },
+};
+
+describe('codec with the in-process registry', () => {
+  let registry: Client;
+  let codec: Codec;
+
+  beforeAll(async () => {
+    registry = createRegistryClient('');
+    codec = await createCodec({ registry, topics });
+  });
+
+  it('names the topics from the prefix', () => {
+    expect(topics).toEqual({
+      raw: { crm: 'c360.raw.crm', pos: 'c360.raw.pos', web: 'c360.raw.web', messaging: 'c360.raw.messaging' },
+      resolved: 'c360.events.resolved',
+      profileChanges: 'c360.profiles.changes',
+    });
+  });
+
+  it('encodes a RawEvent in the Confluent wire format: magic byte 0 and the 4-byte schema ID', async () => {
+    const payload = await codec.encode(topics.raw.crm, rawEvent);
+    expect(Buffer.isBuffer(payload)).toBe(true);
+    expect(payload[0]).toBe(0);
+    const registered = await registry.getLatestSchemaMetadata(`${topics.raw.crm}-value`);
+    expect(payload.readInt32BE(1)).toBe(registered.id);
+    expect(payload.length).toBeGreaterThan(5);
+  });
+
+  it('decodes what it encoded', async () => {
+    const payload = await codec.encode(topics.raw.crm, rawEvent);
+    const decoded = await codec.decode<RawEvent>(topics.raw.crm, payload);
+    expect({ ...decoded, identity: { ...decoded.identity } }).toEqual(rawEvent);
+    expect(typeof decoded.occurred_at).toBe('number');
+  });
+
+  it('round-trips a ResolvedEvent on the resolved topic', async () => {
+    const resolved: ResolvedEvent = {
+      event_id: 'evt-1',
+      tenant_id: 'acme',
+      customer360_id: '6f1c2a2e-0a3f-4a7e-9b1e-0d2f7f0e8c11',
+      confidence: 0.95,
+      matched_rule: 'email',
+      source: 'web',
+      type: 'identify',
+      occurred_at: 1,
+      received_at: 2,
+      properties: { url: '/p/1' },
+    };
+    const payload = await codec.encode(topics.resolved, resolved);
+    expect(payload[0]).toBe(0);
+    expect({ ...(await codec.decode<ResolvedEvent>(topics.resolved, payload)) }).toEqual(resolved);
+  });
+
+  it('refuses to decode garbage', async () => {
+    await expect(codec.decode(topics.raw.crm, Buffer.from('garbage'))).rejects.toThrow();
+    await expect(codec.decode(topics.raw.crm, Buffer.from([0, 0, 0, 0]))).rejects.toThrow();
+  });
+
+  it('refuses to decode a wire-format header followed by a truncated record', async () => {
+    const payload = await codec.encode(topics.raw.crm, rawEvent);
+    await expect(codec.decode(topics.raw.crm, payload.subarray(0, 12))).rejects.toThrow();
+  });
+
+  it('refuses to encode a record its schema does not allow', async () => {
+    await expect(codec.encode(topics.raw.crm, { ...rawEvent, source: 'fax' })).rejects.toThrow(/fax/);
+    await expect(codec.encode(topics.raw.crm, { ...rawEvent, traits: { address: { city: 'Oakland' } } })).rejects.toThrow();
+    const { event_id: _omitted, ...withoutId } = rawEvent;
+    await expect(codec.encode(topics.raw.crm, withoutId)).rejects.toThrow();
+  });
+});
