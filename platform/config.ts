@@ -27,6 +27,8 @@ export const defaults = {
   topicPrefix: 'c360',
   /** Partitions of each topic of the embedded log. */
   embeddedPartitions: 4,
+  /** Hours the embedded log keeps messages that every consumer group has committed. */
+  embeddedRetentionHours: 168,
   /** "key1:tenantA,key2:tenantB". Empty: the embedded mode creates a key for tenant "demo". */
   apiKeys: '',
   /** Region used to read phone numbers written without a country code. */
@@ -61,6 +63,7 @@ export const environmentNames: Record<keyof Config, string> = {
   schemaRegistryUrl: 'SCHEMA_REGISTRY_URL',
   topicPrefix: 'C360_TOPIC_PREFIX',
   embeddedPartitions: 'C360_EMBEDDED_PARTITIONS',
+  embeddedRetentionHours: 'C360_EMBEDDED_RETENTION_HOURS',
   apiKeys: 'C360_API_KEYS',
   defaultRegion: 'C360_DEFAULT_REGION',
   batchSize: 'C360_BATCH_SIZE',
@@ -86,6 +89,7 @@ export const descriptions: Record<keyof Config, string> = {
   schemaRegistryUrl: 'Confluent Schema Registry URL; an in-process registry when unset',
   topicPrefix: 'prefix of every topic name',
   embeddedPartitions: 'partitions per topic of the embedded log',
+  embeddedRetentionHours: 'hours the embedded log keeps messages every consumer group has read (dead letters are kept)',
   apiKeys: '"key1:tenantA,key2:tenantB"; unset in embedded mode: a dev key for tenant demo',
   defaultRegion: 'ISO country used for phone numbers without a country code',
   batchSize: 'largest batch a pipeline stage handles at once',
@@ -124,7 +128,7 @@ function convert(name: string, raw: string, fallback: unknown): unknown {
 
 function check(config: Config): void {
   const positive: (keyof Config)[] = [
-    'batchSize', 'maxEventsPerRequest', 'maxBodyBytes', 'retryInitialMs', 'retryMaxMs', 'embeddedPartitions',
+    'batchSize', 'maxEventsPerRequest', 'maxBodyBytes', 'retryInitialMs', 'retryMaxMs', 'embeddedPartitions', 'embeddedRetentionHours',
   ];
   for (const key of positive) {
     if ((config[key] as number) < 1) throw new ConfigError(environmentNames[key], `must be at least 1, got ${config[key]}`);

@@ -26,6 +26,8 @@ export interface LogTransportOptions {
   /** Poll interval when idle and no append in this process woke the consumer. */
   idlePollMs?: number;
   retryMaxMs?: number;
+  /** Messages older than this that every consumer group of their topic has committed are deleted. */
+  retentionHours?: number;
 }
 
 export function partitionOf(key: string | null, partitions: number, counter: number): number {
@@ -41,7 +43,7 @@ interface LogRow {
   headers: Record<string, string>;
 }
 
-export function createLogTransport(options: LogTransportOptions): Transport {
+export function createLogTransport(options: LogTransportOptions): Transport & { trim(): Promise<number> } {
   const { pool, partitions, logger } = options;
   const appended = new EventEmitter();
   appended.setMaxListeners(0);
@@ -212,13 +214,36 @@ export function createLogTransport(options: LogTransportOptions): Transport {
     return subscription;
   }
 
+  /**
+   * Retention: deletes what every consumer group of a topic has committed and is older than
+   * the retention. Topics nobody consumes (dead letters) are kept whole.
+   */
+  async function trim(): Promise<number> {
+    const deleted = await pool.query(
+      `DELETE FROM transport_log l
+       USING (SELECT topic, partition, min("offset") AS committed FROM transport_positions GROUP BY topic, partition) p
+       WHERE l.topic = p.topic AND l.partition = p.partition AND l."offset" < p.committed
+         AND l.appended_at < now() - make_interval(hours => $1)`,
+      [options.retentionHours ?? 168],
+    );
+    return deleted.rowCount ?? 0;
+  }
+  const trimmer = setInterval(() => {
+    trim()
+      .then((n) => n > 0 && logger.debug({ deleted: n }, 'embedded log trimmed'))
+      .catch((error) => logger.warn({ err: error }, 'embedded log trim failed'));
+  }, 10 * 60_000);
+  trimmer.unref();
+
   return {
     kind: 'embedded',
     ensureTopics,
     send,
     subscribe,
+    trim,
     async close() {
+      clearInterval(trimmer);
       await Promise.all([...subscriptions].map((s) => s.stop()));
     },
-  };
+  } as Transport & { trim: () => Promise<number> };
 }

@@ -111,7 +111,13 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
     const transport =
       mode === 'distributed'
         ? await createKafkaTransport({ brokers: config.kafkaBrokers.split(',').map((b) => b.trim()), clientId: config.kafkaClientId, logger })
-        : createLogTransport({ pool: postgres!.pool, partitions: config.embeddedPartitions, logger, retryMaxMs: config.retryMaxMs });
+        : createLogTransport({
+            pool: postgres!.pool,
+            partitions: config.embeddedPartitions,
+            logger,
+            retryMaxMs: config.retryMaxMs,
+            retentionHours: config.embeddedRetentionHours,
+          });
     closers.push(() => transport.close());
     await transport.ensureTopics(allTopics(topics));
 

@@ -80,3 +80,29 @@ describe('embedded log transport (Postgres)', () => {
     expect(new Set(seen).size).toBe(500);
   });
 });
+
+describe('embedded log retention', () => {
+  it('deletes only what every group of a topic has committed, and keeps topics nobody reads', async () => {
+    const db = await createTestDatabase();
+    try {
+      await migratePostgres(db.pool, readMigrations('platform/migrations', 'platform'));
+      const transport = createLogTransport({ pool: db.pool, partitions: 1, logger: silentLogger(), idlePollMs: 50, retentionHours: 0 });
+      const read = uniqueName('read');
+      const unread = uniqueName('unread');
+      const values = (n: number) => Array.from({ length: n }, (_, i) => ({ key: null, value: Buffer.from(String(i)) }));
+      await transport.send([{ topic: read, messages: values(10) }, { topic: unread, messages: values(5) }]);
+      let fast = 0;
+      const one = await transport.subscribe({ groupId: 'fast', topics: [read], maxBatchSize: 100, onBatch: async (b) => void (fast += b.length) });
+      await waitFor(async () => fast === 10, 10_000, 'the fast group');
+      await one.stop();
+      // A second group that has read only 4 of them holds the rest back.
+      await db.pool.query(`INSERT INTO transport_positions (group_id, topic, partition, "offset") VALUES ('slow', $1, 0, 4)`, [read]);
+      expect(await transport.trim()).toBe(4);
+      const left = await db.pool.query<{ topic: string; n: number }>('SELECT topic, count(*)::int AS n FROM transport_log GROUP BY topic');
+      expect(Object.fromEntries(left.rows.map((r) => [r.topic, r.n]))).toEqual({ [read]: 6, [unread]: 5 });
+      await transport.close();
+    } finally {
+      await db.drop();
+    }
+  });
+});
