@@ -101,7 +101,7 @@ export async function createKafkaTransport(options: KafkaTransportOptions): Prom
         maxBytesPerPartition: 4 * 1024 * 1024,
         retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 10_000 },
         // Short fetch waits keep latency low and let stop() return quickly.
-        maxWaitTimeInMs: 500,
+        maxWaitTimeInMs: 250,
       });
       consumers.add(consumer);
       await consumer.connect();
@@ -109,7 +109,8 @@ export async function createKafkaTransport(options: KafkaTransportOptions): Prom
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 1,
+        // The stage runner handles batches of partitions that arrive together as one.
+        partitionsConsumedConcurrently: 16,
         eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
           for (let start = 0; start < batch.messages.length; start += subscribe.maxBatchSize) {
             if (!isRunning() || isStale()) return;

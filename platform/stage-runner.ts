@@ -69,36 +69,70 @@ export async function runStage(stage: Stage, options: StageRunnerOptions): Promi
   let running = true;
   const retry = { initialMs: options.retryInitialMs, maxMs: options.retryMaxMs, logger, isRunning: () => running };
 
+  async function handle(messages: InboundMessage[]): Promise<void> {
+    const end = metrics.stageBatchSeconds.startTimer({ stage: stage.name });
+    const outcomes = await withRetry(() => stage.handleBatch(messages), { ...retry, what: `${stage.name} batch` });
+    if (outcomes.length !== messages.length) {
+      throw new Error(`stage ${stage.name} returned ${outcomes.length} outcomes for ${messages.length} messages`);
+    }
+    const outputs: Output[] = [];
+    outcomes.forEach((outcome, i) => {
+      const message = messages[i]!;
+      metrics.stageMessages.inc({ stage: stage.name, outcome: outcome.type });
+      if (outcome.type === 'ok') {
+        outputs.push(...outcome.outputs);
+      } else if (outcome.type === 'dlq') {
+        metrics.deadLetters.inc({ stage: stage.name, step: outcome.step });
+        logger.warn(
+          { step: outcome.step, reason: outcome.reason, topic: message.topic, partition: message.partition, offset: message.offset },
+          'message sent to the dead-letter topic',
+        );
+        outputs.push(deadLetter(message, stage.name, outcome.step, outcome.reason));
+      } else {
+        logger.debug({ step: outcome.step, reason: outcome.reason, offset: message.offset }, 'message dropped');
+      }
+    });
+    await withRetry(() => transport.send(groupByTopic(outputs)), { ...retry, what: `${stage.name} output` });
+    end();
+  }
+
+  // Batches of several partitions handed over at the same time (Kafka fetches them together)
+  // are handled as one: while a batch is in the stage, the next ones gather, up to batchSize.
+  // Each partition's next batch only comes after its previous one resolved, so the order
+  // within a partition is kept.
+  const waiting: { messages: InboundMessage[]; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  let busy = false;
+  const drain = async () => {
+    while (waiting.length > 0) {
+      const group: typeof waiting = [];
+      let size = 0;
+      while (waiting.length > 0 && (group.length === 0 || size + waiting[0]!.messages.length <= options.batchSize)) {
+        const next = waiting.shift()!;
+        size += next.messages.length;
+        group.push(next);
+      }
+      try {
+        await handle(group.flatMap((g) => g.messages));
+        for (const g of group) g.resolve();
+      } catch (error) {
+        for (const g of group) g.reject(error);
+      }
+    }
+    busy = false;
+  };
+
   const subscription = await transport.subscribe({
     groupId: stage.groupId,
     topics: stage.topics,
     maxBatchSize: options.batchSize,
-    onBatch: async (messages) => {
-      const end = metrics.stageBatchSeconds.startTimer({ stage: stage.name });
-      const outcomes = await withRetry(() => stage.handleBatch(messages), { ...retry, what: `${stage.name} batch` });
-      if (outcomes.length !== messages.length) {
-        throw new Error(`stage ${stage.name} returned ${outcomes.length} outcomes for ${messages.length} messages`);
-      }
-      const outputs: Output[] = [];
-      outcomes.forEach((outcome, i) => {
-        const message = messages[i]!;
-        metrics.stageMessages.inc({ stage: stage.name, outcome: outcome.type });
-        if (outcome.type === 'ok') {
-          outputs.push(...outcome.outputs);
-        } else if (outcome.type === 'dlq') {
-          metrics.deadLetters.inc({ stage: stage.name, step: outcome.step });
-          logger.warn(
-            { step: outcome.step, reason: outcome.reason, topic: message.topic, partition: message.partition, offset: message.offset },
-            'message sent to the dead-letter topic',
-          );
-          outputs.push(deadLetter(message, stage.name, outcome.step, outcome.reason));
-        } else {
-          logger.debug({ step: outcome.step, reason: outcome.reason, offset: message.offset }, 'message dropped');
+    onBatch: (messages) =>
+      new Promise<void>((resolve, reject) => {
+        waiting.push({ messages, resolve, reject });
+        if (!busy) {
+          busy = true;
+          setImmediate(() => void drain());
         }
-      });
-      await withRetry(() => transport.send(groupByTopic(outputs)), { ...retry, what: `${stage.name} output` });
-      end();
-    },
+      }),
   });
   logger.info({ topics: stage.topics, group: stage.groupId }, 'stage started');
   return {

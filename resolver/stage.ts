@@ -55,6 +55,8 @@ export function createResolverStage(deps: ResolverStageDeps): Stage {
         const result = await andThen(await parse(message), resolve);
         outcomes.push(result.type === 'ok' ? { type: 'ok', outputs: await outputsOf(result.value) } : result);
       }
+      // Durable before the outputs are published and the positions committed.
+      await deps.graph.flush();
       return outcomes;
     },
   };
