@@ -115,6 +115,11 @@ export async function main(argv: string[]): Promise<void> {
       process.stderr.write(`c360: ${error.message}\n`);
       process.exit(2);
     }
+    const { code, port } = error as { code?: string; port?: number };
+    if (code === 'EADDRINUSE') {
+      process.stderr.write(`c360: port ${port ?? ''} is already in use; choose another with PORT=...\n`);
+      process.exit(2);
+    }
     throw error;
   }
 }
