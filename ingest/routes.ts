@@ -5,7 +5,7 @@
  * take them the answer is 503 with Retry-After and nothing is reported accepted.
  */
 import { createHash } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Codec } from '../schemas/codec.ts';
 import type { Topics } from '../schemas/topics.ts';
 import type { RawEvent } from '../schemas/types.ts';
@@ -48,29 +48,43 @@ export function partitionKey(event: RawEvent, defaultRegion = 'US'): string {
   return `${event.tenant_id}:${createHash('sha256').update(strongest).digest('base64url').slice(0, 22)}`;
 }
 
-export function registerIngestRoutes(app: FastifyInstance, deps: IngestDeps): void {
-  app.post('/v1/events', async (request, reply) => {
-    const body = request.body as unknown;
-    const records = Array.isArray(body)
-      ? body
-      : body && typeof body === 'object' && Array.isArray((body as { events?: unknown }).events)
-        ? (body as { events: unknown[] }).events
-        : null;
-    if (!records) {
-      return reply.code(400).send({ error: 'bad_request', message: 'send a JSON array of events or {"events": [...]}' });
-    }
+/** A record that a connector already found unusable; its errors go into the answer as they are. */
+export class RejectedRecord {
+  constructor(
+    readonly errors: FieldError[],
+    readonly eventId?: string,
+  ) {}
+}
+
+export interface IngestAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: Record<string, unknown>;
+}
+
+/**
+ * Validates, encodes and durably appends envelopes; the answer says per record accepted or
+ * rejected with reasons. Shared by POST /v1/events and the connectors.
+ */
+export function acceptEnvelopes(deps: IngestDeps) {
+  return async function accept(request: FastifyRequest, records: unknown[]): Promise<IngestAnswer> {
     if (records.length > deps.maxEventsPerRequest) {
-      return reply.code(413).send({
-        error: 'payload_too_large',
-        message: `${records.length} events in one request; at most ${deps.maxEventsPerRequest}`,
-      });
+      return {
+        status: 413,
+        headers: {},
+        body: { error: 'payload_too_large', message: `${records.length} events in one request; at most ${deps.maxEventsPerRequest}` },
+      };
     }
     const receivedAt = Date.now();
     const results: RecordResult[] = [];
     const bySource = new Map<string, OutboundMessage[]>();
     const accepted: { index: number; event: RawEvent }[] = [];
     for (const [index, record] of records.entries()) {
-      const eventId = record && typeof record === 'object' && typeof record.event_id === 'string' ? record.event_id : undefined;
+      if (record instanceof RejectedRecord) {
+        results.push({ index, event_id: record.eventId, status: 'rejected', errors: record.errors });
+        continue;
+      }
+      const eventId = record && typeof record === 'object' && typeof (record as { event_id?: unknown }).event_id === 'string' ? (record as { event_id: string }).event_id : undefined;
       const validated = validateEnvelope(record, request.tenantId, receivedAt);
       if (!validated.ok) {
         results.push({ index, event_id: eventId, status: 'rejected', errors: validated.errors });
@@ -95,23 +109,41 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestDeps): vo
         await deps.transport.send([...bySource].map(([topic, messages]) => ({ topic, messages })));
       } catch (error) {
         request.log.warn({ err: error, events: accepted.length }, 'transport unavailable; events not accepted');
-        return reply.code(503).header('retry-after', '2').send({
-          error: 'unavailable',
-          message: 'the event log is unavailable; nothing of this request was accepted, retry it',
-        });
+        return {
+          status: 503,
+          headers: { 'retry-after': '2' },
+          body: { error: 'unavailable', message: 'the event log is unavailable; nothing of this request was accepted, retry it' },
+        };
       }
     }
     for (const { index, event } of accepted) results.push({ index, event_id: event.event_id, status: 'accepted' });
     results.sort((a, b) => a.index - b.index);
     for (const r of results) {
-      const source = (records[r.index] as { source?: unknown })?.source;
+      const source = (records[r.index] as { source?: unknown } | null)?.source;
       deps.metrics.ingestEvents.inc({ source: typeof source === 'string' && source.length < 20 ? source : 'unknown', outcome: r.status });
     }
     const rejectedCount = results.length - accepted.length;
-    return reply.code(accepted.length === 0 && rejectedCount > 0 ? 400 : 200).send({
-      accepted: accepted.length,
-      rejected: rejectedCount,
-      results,
-    });
+    return {
+      status: accepted.length === 0 && rejectedCount > 0 ? 400 : 200,
+      headers: {},
+      body: { accepted: accepted.length, rejected: rejectedCount, results },
+    };
+  };
+}
+
+export function registerIngestRoutes(app: FastifyInstance, deps: IngestDeps): void {
+  const accept = acceptEnvelopes(deps);
+  app.post('/v1/events', async (request, reply) => {
+    const body = request.body as unknown;
+    const records = Array.isArray(body)
+      ? body
+      : body && typeof body === 'object' && Array.isArray((body as { events?: unknown }).events)
+        ? (body as { events: unknown[] }).events
+        : null;
+    if (!records) {
+      return reply.code(400).send({ error: 'bad_request', message: 'send a JSON array of events or {"events": [...]}' });
+    }
+    const answer = await accept(request, records);
+    return reply.code(answer.status).headers(answer.headers).send(answer.body);
   });
 }

@@ -36,11 +36,17 @@ export function createKeyring(apiKeys: ApiKey[]) {
   };
 }
 
-function bearerOf(request: FastifyRequest): string | null {
+/** The API key: "Bearer <key>", or HTTP Basic with the key as the user (Segment's write key). */
+function keyOf(request: FastifyRequest): string | null {
   const header = request.headers.authorization;
   if (!header) return null;
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  return match ? match[1]! : null;
+  const bearer = /^Bearer\s+(\S+)$/i.exec(header);
+  if (bearer) return bearer[1]!;
+  const basic = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header);
+  if (!basic) return null;
+  const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
+  const user = decoded.includes(':') ? decoded.slice(0, decoded.indexOf(':')) : decoded;
+  return user || null;
 }
 
 export function createHttpServer(options: HttpOptions): FastifyInstance {
@@ -55,7 +61,7 @@ export function createHttpServer(options: HttpOptions): FastifyInstance {
 
   app.addHook('onRequest', async (request, reply) => {
     if (!request.url.startsWith('/v1/')) return;
-    const key = bearerOf(request);
+    const key = keyOf(request);
     const tenant = key ? tenantOf(key) : null;
     if (!tenant) {
       return reply

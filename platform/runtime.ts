@@ -28,6 +28,7 @@ import { createAggregateComputer } from '../enrich/compute-aggregates.ts';
 import { createWarehouseWriter } from '../warehouse/writer.ts';
 import { registerProfileRoutes } from '../warehouse/profile-routes.ts';
 import { registerIngestRoutes } from '../ingest/routes.ts';
+import { registerSegmentRoutes } from '../ingest/segment.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -154,7 +155,9 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
       let ready = false;
       app = createHttpServer({ logger, metrics, apiKeys, maxBodyBytes: config.maxBodyBytes, isReady: () => ready });
       if (services.has('ingest')) {
-        registerIngestRoutes(app, { transport, codec, topics, metrics, maxEventsPerRequest: config.maxEventsPerRequest, defaultRegion: config.defaultRegion });
+        const ingest = { transport, codec, topics, metrics, maxEventsPerRequest: config.maxEventsPerRequest, defaultRegion: config.defaultRegion };
+        registerIngestRoutes(app, ingest);
+        registerSegmentRoutes(app, ingest);
       }
       if (services.has('api')) {
         registerProfileRoutes(app, { graph: graph!, clickhouse: clickhouse!, defaultRegion: config.defaultRegion });
