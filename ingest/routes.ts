@@ -20,6 +20,8 @@ export interface IngestDeps {
   topics: Topics;
   metrics: Metrics;
   maxEventsPerRequest: number;
+  /** Events being appended at once across requests; more are refused with 429, not buffered. */
+  maxInFlightEvents: number;
   defaultRegion: string;
 }
 
@@ -67,6 +69,7 @@ export interface IngestAnswer {
  * rejected with reasons. Shared by POST /v1/events and the connectors.
  */
 export function acceptEnvelopes(deps: IngestDeps) {
+  let inFlight = 0;
   return async function accept(request: FastifyRequest, records: unknown[]): Promise<IngestAnswer> {
     if (records.length > deps.maxEventsPerRequest) {
       return {
@@ -105,6 +108,14 @@ export function acceptEnvelopes(deps: IngestDeps) {
       accepted.push({ index, event });
     }
     if (accepted.length > 0) {
+      if (inFlight > 0 && inFlight + accepted.length > deps.maxInFlightEvents) {
+        return {
+          status: 429,
+          headers: { 'retry-after': '1' },
+          body: { error: 'too_many_requests', message: 'the event log is behind; nothing of this request was accepted, retry it' },
+        };
+      }
+      inFlight += accepted.length;
       try {
         await deps.transport.send([...bySource].map(([topic, messages]) => ({ topic, messages })));
       } catch (error) {
@@ -114,6 +125,8 @@ export function acceptEnvelopes(deps: IngestDeps) {
           headers: { 'retry-after': '2' },
           body: { error: 'unavailable', message: 'the event log is unavailable; nothing of this request was accepted, retry it' },
         };
+      } finally {
+        inFlight -= accepted.length;
       }
     }
     for (const { index, event } of accepted) results.push({ index, event_id: event.event_id, status: 'accepted' });

@@ -37,6 +37,8 @@ export const defaults = {
   batchSize: 500,
   /** Largest number of events in one POST /v1/events. */
   maxEventsPerRequest: 1000,
+  /** Events being appended to the log at once; above it ingest answers 429 with Retry-After. */
+  maxInFlightEvents: 10_000,
   /** Largest HTTP body in bytes. */
   maxBodyBytes: 5 * 1024 * 1024,
   /** Backoff of retriable failures, in milliseconds. */
@@ -68,6 +70,7 @@ export const environmentNames: Record<keyof Config, string> = {
   defaultRegion: 'C360_DEFAULT_REGION',
   batchSize: 'C360_BATCH_SIZE',
   maxEventsPerRequest: 'C360_MAX_EVENTS_PER_REQUEST',
+  maxInFlightEvents: 'C360_MAX_IN_FLIGHT_EVENTS',
   maxBodyBytes: 'C360_MAX_BODY_BYTES',
   retryInitialMs: 'C360_RETRY_INITIAL_MS',
   retryMaxMs: 'C360_RETRY_MAX_MS',
@@ -94,6 +97,7 @@ export const descriptions: Record<keyof Config, string> = {
   defaultRegion: 'ISO country used for phone numbers without a country code',
   batchSize: 'largest batch a pipeline stage handles at once',
   maxEventsPerRequest: 'largest number of events in one POST /v1/events',
+  maxInFlightEvents: 'events being appended at once; above it ingest answers 429 with Retry-After',
   maxBodyBytes: 'largest HTTP body, in bytes (413 above it)',
   retryInitialMs: 'first backoff of a retriable failure, in ms',
   retryMaxMs: 'largest backoff of a retriable failure, in ms',
@@ -128,7 +132,7 @@ function convert(name: string, raw: string, fallback: unknown): unknown {
 
 function check(config: Config): void {
   const positive: (keyof Config)[] = [
-    'batchSize', 'maxEventsPerRequest', 'maxBodyBytes', 'retryInitialMs', 'retryMaxMs', 'embeddedPartitions', 'embeddedRetentionHours',
+    'batchSize', 'maxEventsPerRequest', 'maxInFlightEvents', 'maxBodyBytes', 'retryInitialMs', 'retryMaxMs', 'embeddedPartitions', 'embeddedRetentionHours',
   ];
   for (const key of positive) {
     if ((config[key] as number) < 1) throw new ConfigError(environmentNames[key], `must be at least 1, got ${config[key]}`);

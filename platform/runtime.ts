@@ -155,7 +155,15 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
       let ready = false;
       app = createHttpServer({ logger, metrics, apiKeys, maxBodyBytes: config.maxBodyBytes, isReady: () => ready });
       if (services.has('ingest')) {
-        const ingest = { transport, codec, topics, metrics, maxEventsPerRequest: config.maxEventsPerRequest, defaultRegion: config.defaultRegion };
+        const ingest = {
+          transport,
+          codec,
+          topics,
+          metrics,
+          maxEventsPerRequest: config.maxEventsPerRequest,
+          maxInFlightEvents: config.maxInFlightEvents,
+          defaultRegion: config.defaultRegion,
+        };
         registerIngestRoutes(app, ingest);
         registerSegmentRoutes(app, ingest);
       }
