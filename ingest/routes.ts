@@ -22,6 +22,8 @@ export interface IngestDeps {
   maxEventsPerRequest: number;
   /** Events being appended at once across requests; more are refused with 429, not buffered. */
   maxInFlightEvents: number;
+  /** Longest wait for the log's acknowledgement before answering 503. */
+  ackTimeoutMs: number;
   defaultRegion: string;
 }
 
@@ -116,8 +118,14 @@ export function acceptEnvelopes(deps: IngestDeps) {
         };
       }
       inFlight += accepted.length;
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await deps.transport.send([...bySource].map(([topic, messages]) => ({ topic, messages })));
+        // A send that outlives the timeout may still land: the client's retry carries the same
+        // event_id, and a resent event counts once.
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no acknowledgement within ${deps.ackTimeoutMs} ms`)), deps.ackTimeoutMs);
+        });
+        await Promise.race([deps.transport.send([...bySource].map(([topic, messages]) => ({ topic, messages }))), timeout]);
       } catch (error) {
         request.log.warn({ err: error, events: accepted.length }, 'transport unavailable; events not accepted');
         return {
@@ -126,6 +134,7 @@ export function acceptEnvelopes(deps: IngestDeps) {
           body: { error: 'unavailable', message: 'the event log is unavailable; nothing of this request was accepted, retry it' },
         };
       } finally {
+        clearTimeout(timer);
         inFlight -= accepted.length;
       }
     }

@@ -39,6 +39,8 @@ export const defaults = {
   maxEventsPerRequest: 1000,
   /** Events being appended to the log at once; above it ingest answers 429 with Retry-After. */
   maxInFlightEvents: 10_000,
+  /** How long ingest waits for the log to acknowledge before answering 503 (the client retries). */
+  ingestAckTimeoutMs: 10_000,
   /** Largest HTTP body in bytes. */
   maxBodyBytes: 5 * 1024 * 1024,
   /** Backoff of retriable failures, in milliseconds. */
@@ -71,6 +73,7 @@ export const environmentNames: Record<keyof Config, string> = {
   batchSize: 'C360_BATCH_SIZE',
   maxEventsPerRequest: 'C360_MAX_EVENTS_PER_REQUEST',
   maxInFlightEvents: 'C360_MAX_IN_FLIGHT_EVENTS',
+  ingestAckTimeoutMs: 'C360_INGEST_ACK_TIMEOUT_MS',
   maxBodyBytes: 'C360_MAX_BODY_BYTES',
   retryInitialMs: 'C360_RETRY_INITIAL_MS',
   retryMaxMs: 'C360_RETRY_MAX_MS',
@@ -98,6 +101,7 @@ export const descriptions: Record<keyof Config, string> = {
   batchSize: 'largest batch a pipeline stage handles at once',
   maxEventsPerRequest: 'largest number of events in one POST /v1/events',
   maxInFlightEvents: 'events being appended at once; above it ingest answers 429 with Retry-After',
+  ingestAckTimeoutMs: 'ms ingest waits for the log to acknowledge before answering 503 with Retry-After',
   maxBodyBytes: 'largest HTTP body, in bytes (413 above it)',
   retryInitialMs: 'first backoff of a retriable failure, in ms',
   retryMaxMs: 'largest backoff of a retriable failure, in ms',
@@ -132,7 +136,7 @@ function convert(name: string, raw: string, fallback: unknown): unknown {
 
 function check(config: Config): void {
   const positive: (keyof Config)[] = [
-    'batchSize', 'maxEventsPerRequest', 'maxInFlightEvents', 'maxBodyBytes', 'retryInitialMs', 'retryMaxMs', 'embeddedPartitions', 'embeddedRetentionHours',
+    'batchSize', 'maxEventsPerRequest', 'maxInFlightEvents', 'ingestAckTimeoutMs', 'maxBodyBytes', 'retryInitialMs', 'retryMaxMs', 'embeddedPartitions', 'embeddedRetentionHours',
   ];
   for (const key of positive) {
     if ((config[key] as number) < 1) throw new ConfigError(environmentNames[key], `must be at least 1, got ${config[key]}`);

@@ -162,6 +162,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
           metrics,
           maxEventsPerRequest: config.maxEventsPerRequest,
           maxInFlightEvents: config.maxInFlightEvents,
+          ackTimeoutMs: config.ingestAckTimeoutMs,
           defaultRegion: config.defaultRegion,
         };
         registerIngestRoutes(app, ingest);

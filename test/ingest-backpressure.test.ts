@@ -4,6 +4,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from './support/engines.ts';
 import { KEY_A, startTestRuntime, type TestRuntime } from './support/runtime.ts';
 
 const events = (tag: string, n: number) =>
@@ -51,5 +52,43 @@ describe('ingest backpressure (embedded log)', () => {
       await blocker.query('ROLLBACK').catch(() => undefined);
       await blocker.end();
     }
+  });
+});
+
+describe('ingest acknowledgement timeout (embedded log)', () => {
+  let t: TestRuntime;
+  beforeAll(async () => {
+    t = await startTestRuntime({ ingestAckTimeoutMs: 500 });
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it('answers 503 with Retry-After when the log does not acknowledge in time; the retry is counted once', async () => {
+    const blocker = new pg.Client({ connectionString: t.db.url });
+    await blocker.connect();
+    await blocker.query('BEGIN');
+    await blocker.query("SELECT * FROM transport_partitions WHERE topic LIKE '%.raw.crm' FOR UPDATE");
+    let stalled;
+    try {
+      stalled = await t.request('POST', '/v1/events', KEY_A, events('ack', 10));
+    } finally {
+      await blocker.query('COMMIT');
+      await blocker.end();
+    }
+    expect(stalled.status).toBe(503);
+    expect(stalled.headers.get('retry-after')).toBe('2');
+    expect(stalled.body.message).toMatch(/retry/);
+    // The client retries the same events: accepted, and each event is resolved once.
+    const retried = await t.request('POST', '/v1/events', KEY_A, events('ack', 10));
+    expect(retried.status).toBe(200);
+    expect(retried.body.accepted).toBe(10);
+    const profile = await waitFor(async () => {
+      const r = await t.request('GET', '/v1/profiles?email=ack3%40mail.test', KEY_A);
+      return r.status === 200 && r.body.aggregates.events_count === 1 ? r.body : null;
+    }, 20_000, 'the retried event');
+    await new Promise((r) => setTimeout(r, 500));
+    const again = await t.request('GET', `/v1/profiles/${profile.customer360_id}`, KEY_A);
+    expect(again.body.aggregates.events_count).toBe(1);
   });
 });
