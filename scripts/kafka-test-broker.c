@@ -4,9 +4,10 @@
  * Prints the bootstrap list on the first line of stdout, then reads commands
  * from stdin, one per line:
  *   topic NAME PARTITIONS   create a topic (the mock cluster has no CreateTopics API)
- *   down BROKER_ID|-1       refuse connections (simulates an outage)
- *   up BROKER_ID|-1         accept connections again
- *   rtt BROKER_ID|-1 MS     add round-trip latency
+ *   down BROKER_ID          drop and refuse connections (simulates an outage)
+ *   up BROKER_ID            accept connections again
+ *   rtt BROKER_ID MS        add round-trip latency
+ * Broker IDs start at 1 (librdkafka 2.0 ignores -1, "all brokers", for these).
  * It answers "ok" or "error ..." per command and exits when stdin closes.
  *
  * Build: gcc kafka-test-broker.c -o kafka-test-broker -lrdkafka

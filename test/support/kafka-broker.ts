@@ -11,7 +11,7 @@ export const brokerBinary = path.resolve(path.dirname(fileURLToPath(import.meta.
 
 export interface TestBroker {
   brokers: string;
-  /** Sends a command (topic NAME N, down ID, up ID, rtt ID MS) and waits for its answer. */
+  /** Sends a command (topic NAME N, down ID, up ID, rtt ID MS; broker IDs start at 1) and waits for its answer. */
   command(line: string): Promise<void>;
   stop(): Promise<void>;
 }

@@ -1,0 +1,83 @@
+/**
+ * The Kafka broker goes down in the middle of a load: every event answered as accepted is in
+ * its topic after recovery, and every event not accepted was refused with a status the client
+ * can retry on (503 or 429, with Retry-After).
+ */
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RawEvent } from '../schemas/types.ts';
+import { startTestBroker, type TestBroker } from './support/kafka-broker.ts';
+import { uniqueName, waitFor } from './support/engines.ts';
+import { KEY_A, startTestRuntime, type TestRuntime } from './support/runtime.ts';
+
+describe('ingest across a Kafka outage', () => {
+  let broker: TestBroker;
+  let t: TestRuntime;
+
+  beforeAll(async () => {
+    broker = await startTestBroker();
+    t = await startTestRuntime({ kafkaBrokers: broker.brokers, services: 'ingest', ingestAckTimeoutMs: 1500 });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await broker?.stop();
+  });
+
+  it('loses no acknowledged event and refuses the rest with a retriable status', async () => {
+    const accepted = new Set<string>();
+    const refusals: { status: number; retryAfter: string | null }[] = [];
+    let next = 0;
+    let stop = false;
+    const client = async (c: number) => {
+      while (!stop) {
+        const batch = Array.from({ length: 20 }, () => {
+          const n = next++;
+          return { event_id: `out-${c}-${n}`, source: 'pos', type: 'order_completed', occurred_at: '2026-01-01T00:00:00Z', identity: { email: `o${n}@mail.test` } };
+        });
+        const r = await t.request('POST', '/v1/events', KEY_A, batch);
+        if (r.status === 200) {
+          for (const x of r.body.results) if (x.status === 'accepted') accepted.add(x.event_id);
+        } else {
+          refusals.push({ status: r.status, retryAfter: r.headers.get('retry-after') });
+        }
+      }
+    };
+    const load = Promise.all([0, 1, 2].map(client));
+    await waitFor(async () => accepted.size >= 300, 30_000, 'events before the outage');
+    // The broker goes down (connections dropped and refused) for longer than the producer's
+    // retries and the acknowledgement timeout. (librdkafka 2.0's test cluster ignores -1, "all
+    // brokers", so the one broker is named.)
+    await broker.command('down 1');
+    await new Promise((r) => setTimeout(r, 8000));
+    await broker.command('up 1');
+    const afterRecovery = accepted.size;
+    await waitFor(async () => accepted.size >= afterRecovery + 300, 60_000, 'events after the recovery');
+    stop = true;
+    await load;
+
+    // Refused requests said to retry.
+    expect(refusals.length).toBeGreaterThan(0);
+    for (const refusal of refusals) {
+      expect([429, 503]).toContain(refusal.status);
+      expect(refusal.retryAfter).not.toBeNull();
+    }
+    // Every acknowledged event is in the topic.
+    const kafka = new Kafka({ brokers: [broker.brokers], logLevel: logLevel.NOTHING });
+    const consumer = kafka.consumer({ groupId: uniqueName('verify'), maxWaitTimeInMs: 200 });
+    const seen = new Set<string>();
+    await consumer.connect();
+    await consumer.subscribe({ topics: [t.runtime.topics.raw.pos], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message, topic }) => {
+        const event = await t.runtime.codec.decode<RawEvent>(topic, message.value!);
+        seen.add(event.event_id);
+      },
+    });
+    try {
+      await waitFor(async () => [...accepted].every((id) => seen.has(id)), 60_000, 'every accepted event in the topic');
+    } finally {
+      await consumer.disconnect();
+    }
+    expect([...accepted].filter((id) => !seen.has(id))).toEqual([]);
+  }, 180_000);
+});
