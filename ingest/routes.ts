@@ -96,6 +96,11 @@ export function acceptEnvelopes(deps: IngestDeps) {
         continue;
       }
       const { event } = validated;
+      if (request.allowedSources && !request.allowedSources.includes(event.source)) {
+        const message = `this API key may not send source "${event.source}"; it may send ${request.allowedSources.join(', ')}`;
+        results.push({ index, event_id: eventId, status: 'rejected', errors: [{ path: '/source', message }] });
+        continue;
+      }
       const topic = deps.topics.raw[event.source];
       let value: Buffer;
       try {

@@ -96,7 +96,7 @@ export const descriptions: Record<keyof Config, string> = {
   topicPrefix: 'prefix of every topic name',
   embeddedPartitions: 'partitions per topic of the embedded log',
   embeddedRetentionHours: 'hours the embedded log keeps messages every consumer group has read (dead letters are kept)',
-  apiKeys: '"key1:tenantA,key2:tenantB"; unset in embedded mode: a dev key for tenant demo',
+  apiKeys: '"key1:tenantA,key2:tenantB:crm+pos" (optional sources a key may send); unset in embedded mode: a dev key for tenant demo',
   defaultRegion: 'ISO country used for phone numbers without a country code',
   batchSize: 'largest batch a pipeline stage handles at once',
   maxEventsPerRequest: 'largest number of events in one POST /v1/events',
@@ -188,21 +188,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
 export interface ApiKey {
   key: string;
   tenantId: string;
+  /** Sources this key may send; every source when absent. */
+  sources?: string[];
 }
 
-/** Parses "key1:tenantA,key2:tenantB". */
+const KEY_SOURCES = ['crm', 'pos', 'web', 'messaging'];
+
+/** Parses "key1:tenantA,key2:tenantB:crm+pos" (the optional third part limits the sources). */
 export function parseApiKeys(raw: string): ApiKey[] {
   if (!raw.trim()) return [];
   return raw.split(',').map((entry) => {
-    const [key, tenantId, ...rest] = entry.trim().split(':');
-    if (!key || !tenantId || rest.length > 0) {
-      throw new ConfigError(environmentNames.apiKeys, 'each entry must be "key:tenant"');
+    const [key, tenantId, sourceList, ...rest] = entry.trim().split(':');
+    if (!key || !tenantId || rest.length > 0 || sourceList === '') {
+      throw new ConfigError(environmentNames.apiKeys, 'each entry must be "key:tenant" or "key:tenant:source+source"');
     }
     if (!/^[a-zA-Z0-9_-]{1,64}$/.test(tenantId)) {
       throw new ConfigError(environmentNames.apiKeys, `tenant "${tenantId}" may hold only letters, digits, "_" and "-"`);
     }
     if (key.length < 8) throw new ConfigError(environmentNames.apiKeys, 'a key must be at least 8 characters long');
-    return { key, tenantId };
+    if (sourceList === undefined) return { key, tenantId };
+    const sources = sourceList.split('+');
+    const unknown = sources.find((s) => !KEY_SOURCES.includes(s));
+    if (unknown !== undefined) {
+      throw new ConfigError(environmentNames.apiKeys, `unknown source "${unknown}", expected some of ${KEY_SOURCES.join(', ')} joined by "+"`);
+    }
+    return { key, tenantId, sources };
   });
 }
 

@@ -11,6 +11,8 @@ import type { Metrics } from './metrics.ts';
 declare module 'fastify' {
   interface FastifyRequest {
     tenantId: string;
+    /** Sources the key may send; null for every source. */
+    allowedSources: string[] | null;
   }
 }
 
@@ -27,12 +29,12 @@ const hash = (key: string) => createHash('sha256').update(key).digest();
 
 /** Keys are kept only as SHA-256 digests and compared in constant time. */
 export function createKeyring(apiKeys: ApiKey[]) {
-  const entries = apiKeys.map((k) => ({ digest: hash(k.key), tenantId: k.tenantId }));
-  return (presented: string): string | null => {
+  const entries = apiKeys.map((k) => ({ digest: hash(k.key), tenantId: k.tenantId, sources: k.sources ?? null }));
+  return (presented: string): { tenantId: string; sources: string[] | null } | null => {
     const digest = hash(presented);
-    let tenant: string | null = null;
-    for (const entry of entries) if (timingSafeEqual(entry.digest, digest)) tenant = entry.tenantId;
-    return tenant;
+    let found: { tenantId: string; sources: string[] | null } | null = null;
+    for (const entry of entries) if (timingSafeEqual(entry.digest, digest)) found = { tenantId: entry.tenantId, sources: entry.sources };
+    return found;
   };
 }
 
@@ -58,18 +60,20 @@ export function createHttpServer(options: HttpOptions): FastifyInstance {
   });
   const tenantOf = createKeyring(options.apiKeys);
   app.decorateRequest('tenantId', '');
+  app.decorateRequest('allowedSources', null);
 
   app.addHook('onRequest', async (request, reply) => {
     if (!request.url.startsWith('/v1/')) return;
     const key = keyOf(request);
-    const tenant = key ? tenantOf(key) : null;
-    if (!tenant) {
+    const found = key ? tenantOf(key) : null;
+    if (!found) {
       return reply
         .code(401)
         .header('www-authenticate', 'Bearer')
         .send({ error: 'unauthorized', message: 'send "Authorization: Bearer <api key>" with a key of your tenant' });
     }
-    request.tenantId = tenant;
+    request.tenantId = found.tenantId;
+    request.allowedSources = found.sources;
   });
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { waitFor } from './support/engines.ts';
-import { KEY_A, KEY_B, startTestRuntime, type TestRuntime } from './support/runtime.ts';
+import { KEY_A, KEY_A_POS, KEY_B, startTestRuntime, type TestRuntime } from './support/runtime.ts';
 
 // Each person has a phone of their own (555-0100 to 555-0199 are reserved for fiction).
 const phoneOf = (tag: string) => String(100 + Number(tag.replace(/\D/g, '')));
@@ -153,6 +153,19 @@ function pipelineSuite(name: string, start: () => Promise<TestRuntime>) {
       expect(r.body.results[2].errors[0].path).toBe('/source');
       expect(r.body.results[3].errors[0].path).toBe('/occurred_at');
       expect(r.body.results[4].status).toBe('rejected');
+    });
+
+    it('lets a key send only the sources it is scoped to', async () => {
+      const [crm, pos] = person('p5');
+      const r = await t.request('POST', '/v1/events', KEY_A_POS, [crm, pos]);
+      expect(r.status).toBe(200);
+      expect(r.body.results[0]).toEqual({
+        index: 0,
+        event_id: 'p5-crm-1',
+        status: 'rejected',
+        errors: [{ path: '/source', message: 'this API key may not send source "crm"; it may send pos' }],
+      });
+      expect(r.body.results[1].status).toBe('accepted');
     });
 
     it('refuses requests without a valid key, and bodies it cannot take', async () => {

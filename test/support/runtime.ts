@@ -12,6 +12,8 @@ import { createTestDatabase, silentLogger, uniqueName, type TestDatabase } from 
 
 export const KEY_A = 'key_tenant_a_0001';
 export const KEY_B = 'key_tenant_b_0002';
+/** A key of tenant A that may send only POS events. */
+export const KEY_A_POS = 'key_tenant_a_pos_3';
 
 export interface TestRuntime {
   runtime: Runtime;
@@ -31,7 +33,7 @@ export async function startTestRuntime(overrides: Partial<Config> = {}): Promise
       dataDir,
       port: 0,
       host: '127.0.0.1',
-      apiKeys: `${KEY_A}:tenant_a,${KEY_B}:tenant_b`,
+      apiKeys: `${KEY_A}:tenant_a,${KEY_B}:tenant_b,${KEY_A_POS}:tenant_a:pos`,
       clickhouseDatabase: uniqueName('c360_test'),
       topicPrefix: uniqueName('c360test'),
       retryInitialMs: 50,

@@ -169,12 +169,19 @@ describe('parseApiKeys', () => {
     ['no tenant', 'abcdefgh1'],
     ['empty tenant', 'abcdefgh1:'],
     ['empty key', ':acme'],
-    ['too many parts', 'abcdefgh1:acme:extra'],
+    ['too many parts', 'abcdefgh1:acme:crm:extra'],
+    ['an empty source list', 'abcdefgh1:acme:'],
     ['empty entry', 'abcdefgh1:acme,'],
   ])('rejects an entry with %s', (_what, raw) => {
     const error = configErrorOf(() => parseApiKeys(raw));
     expect(error.key).toBe('C360_API_KEYS');
-    expect(error.message).toBe('config C360_API_KEYS: each entry must be "key:tenant"');
+    expect(error.message).toBe('config C360_API_KEYS: each entry must be "key:tenant" or "key:tenant:source+source"');
+  });
+
+  it('parses the sources a key may send, and refuses unknown ones', () => {
+    expect(parseApiKeys('abcdefgh1:acme:crm+pos')).toEqual([{ key: 'abcdefgh1', tenantId: 'acme', sources: ['crm', 'pos'] }]);
+    const error = configErrorOf(() => parseApiKeys('abcdefgh1:acme:crm+fax'));
+    expect(error.message).toBe('config C360_API_KEYS: unknown source "fax", expected some of crm, pos, web, messaging joined by "+"');
   });
 
   it('rejects a key shorter than 8 characters', () => {
