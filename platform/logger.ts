@@ -39,7 +39,7 @@ function maskDeep(value: unknown, depth = 0): unknown {
     // type and its own fields (code, retriable, ...).
     const copy = Object.create(Object.getPrototypeOf(value)) as Error & Record<string, unknown>;
     for (const key of Object.getOwnPropertyNames(value)) {
-      copy[key] = key === 'cause' ? maskDeep((value as unknown as Record<string, unknown>)[key], depth + 1) : maskDeep((value as unknown as Record<string, unknown>)[key], depth + 1);
+      copy[key] = maskDeep((value as unknown as Record<string, unknown>)[key], depth + 1);
     }
     return copy;
   }
