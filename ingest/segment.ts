@@ -94,7 +94,7 @@ export function envelopeOfSegment(message: unknown, defaultType: SegmentType | n
 
 export function registerSegmentRoutes(app: FastifyInstance, deps: IngestDeps): void {
   const accept = acceptEnvelopes(deps);
-  for (const type of ['identify', 'track', 'page', 'screen', 'alias', 'group'] as const) {
+  for (const type of SEGMENT_TYPES) {
     app.post(`/v1/${type}`, async (request, reply) => {
       const mapped = envelopeOfSegment(request.body, type);
       if ('error' in mapped) return reply.code(400).send({ success: false, error: 'bad_request', message: mapped.error });

@@ -35,6 +35,10 @@ export function partitionOf(key: string | null, partitions: number, counter: num
   return createHash('md5').update(key).digest().readUInt32BE(0) % partitions;
 }
 
+/** Hands out n offsets of a partition; the row lock it takes serializes appends to it. */
+const RESERVE_OFFSETS = `UPDATE transport_partitions SET next_offset = next_offset + $3
+  WHERE topic = $1 AND partition = $2 RETURNING next_offset - $3 AS first`;
+
 interface LogRow {
   partition: number;
   position: string;
@@ -83,21 +87,14 @@ export function createLogTransport(options: LogTransportOptions): Transport & { 
       await client.query('BEGIN');
       for (const group of ordered) {
         const n = group.messages.length;
-        let reserved = await client.query<{ first: string }>(
-          `UPDATE transport_partitions SET next_offset = next_offset + $3
-           WHERE topic = $1 AND partition = $2 RETURNING next_offset - $3 AS first`,
-          [group.topic, group.partition, n],
-        );
+        const reserve = () => client.query<{ first: string }>(RESERVE_OFFSETS, [group.topic, group.partition, n]);
+        let reserved = await reserve();
         if (reserved.rowCount === 0) {
           await client.query(
             'INSERT INTO transport_partitions (topic, partition) VALUES ($1, $2) ON CONFLICT DO NOTHING',
             [group.topic, group.partition],
           );
-          reserved = await client.query<{ first: string }>(
-            `UPDATE transport_partitions SET next_offset = next_offset + $3
-             WHERE topic = $1 AND partition = $2 RETURNING next_offset - $3 AS first`,
-            [group.topic, group.partition, n],
-          );
+          reserved = await reserve();
         }
         const first = BigInt(reserved.rows[0]!.first);
         await client.query(

@@ -16,6 +16,15 @@ const events = (tag: string, n: number) =>
     identity: { email: `${tag}${i}@mail.test` },
   }));
 
+/** Holds every partition of the crm topic: appends wait on the lock, as on a stalled log. */
+async function holdCrmPartitions(t: TestRuntime): Promise<pg.Client> {
+  const blocker = new pg.Client({ connectionString: t.db.url });
+  await blocker.connect();
+  await blocker.query('BEGIN');
+  await blocker.query("SELECT * FROM transport_partitions WHERE topic LIKE '%.raw.crm' FOR UPDATE");
+  return blocker;
+}
+
 describe('ingest backpressure (embedded log)', () => {
   let t: TestRuntime;
   beforeAll(async () => {
@@ -26,11 +35,7 @@ describe('ingest backpressure (embedded log)', () => {
   });
 
   it('answers 429 with Retry-After beyond the in-flight bound, and accepts once the log moves', async () => {
-    // Hold every partition of the crm topic: appends wait on the lock, as on a stalled log.
-    const blocker = new pg.Client({ connectionString: t.db.url });
-    await blocker.connect();
-    await blocker.query('BEGIN');
-    await blocker.query("SELECT * FROM transport_partitions WHERE topic LIKE '%.raw.crm' FOR UPDATE");
+    const blocker = await holdCrmPartitions(t);
     try {
       const first = t.request('POST', '/v1/events', KEY_A, events('bp-a', 100));
       const second = t.request('POST', '/v1/events', KEY_A, events('bp-b', 100));
@@ -65,10 +70,7 @@ describe('ingest acknowledgement timeout (embedded log)', () => {
   });
 
   it('answers 503 with Retry-After when the log does not acknowledge in time; the retry is counted once', async () => {
-    const blocker = new pg.Client({ connectionString: t.db.url });
-    await blocker.connect();
-    await blocker.query('BEGIN');
-    await blocker.query("SELECT * FROM transport_partitions WHERE topic LIKE '%.raw.crm' FOR UPDATE");
+    const blocker = await holdCrmPartitions(t);
     let stalled;
     try {
       stalled = await t.request('POST', '/v1/events', KEY_A, events('ack', 10));
