@@ -90,7 +90,19 @@ export function demoEvents(people: DemoPerson[], seed = 360): DemoEvent[] {
         occurred_at: day(40 + o * 10 + (p.index % 7)),
         identity: { phone: `+1 ${d.slice(0, 3)}.${d.slice(3, 6)}.${d.slice(6)}`, source_record_id: `POS-${p.index}` },
         traits: { first_name: p.firstName.toUpperCase() },
-        properties: { order_id: `ord-${p.index}-${o}`, amount: Math.round(1000 + random() * 9000) / 100, currency: 'USD', store: 'SF-01' },
+        properties: (() => {
+          const unit = 500 + Math.floor(random() * 4500);
+          const quantity = 1 + Math.floor(random() * 2);
+          return {
+            order_id: `ord-${p.index}-${o}`,
+            store_id: 'SF-01',
+            customer_kind: 'account',
+            currency: 'USD',
+            total_minor: unit * quantity,
+            payment_method: 'card',
+            line_items: [{ sku: `SKU-${(p.index + o) % 40}`, name: 'Item', quantity, unit_price_minor: unit, total_minor: unit * quantity }],
+          };
+        })(),
       });
     }
     events.push({
@@ -117,7 +129,7 @@ export function demoEvents(people: DemoPerson[], seed = 360): DemoEvent[] {
       type: 'message_opened',
       occurred_at: day(60),
       identity: { email: p.email, source_record_id: `MSG-${p.index}` },
-      properties: { campaign: 'spring-sale', channel: 'email' },
+      properties: { campaign_id: 'spring-sale', channel: 'email' },
     });
   }
   // A few anonymous cash sales: each still gets a profile of its own that owns the order.
@@ -128,7 +140,7 @@ export function demoEvents(people: DemoPerson[], seed = 360): DemoEvent[] {
       type: 'order_completed',
       occurred_at: day(50 + i),
       identity: {},
-      properties: { order_id: `cash-${i}`, amount: 12.5, currency: 'USD', payment_method: 'cash' },
+      properties: { order_id: `cash-${i}`, store_id: 'SF-01', customer_kind: 'anonymous', currency: 'USD', total_minor: 1250, payment_method: 'cash' },
     });
   }
   return events;

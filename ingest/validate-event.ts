@@ -5,6 +5,10 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
 import { SOURCES, type Attributes, type RawEvent } from '../schemas/types.ts';
+import { catalogEntry } from '../schemas/catalog.ts';
+import { typedProperties, type FieldError } from '../schemas/from-json.ts';
+
+export type { FieldError };
 
 const identifierField = { type: ['string', 'null'], maxLength: 320 };
 
@@ -34,11 +38,6 @@ export const envelopeSchema = {
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
 (addFormats as unknown as (a: Ajv) => void)(ajv);
 const validate = ajv.compile(envelopeSchema);
-
-export interface FieldError {
-  path: string;
-  message: string;
-}
 
 function describe(error: ErrorObject): FieldError {
   const base = error.instancePath || '/';
@@ -88,6 +87,15 @@ export function validateEnvelope(input: unknown, tenantId: string, receivedAt: n
   const occurredAt = Date.parse(body.occurred_at);
   if (!Number.isFinite(occurredAt)) return { ok: false, errors: [{ path: '/occurred_at', message: 'is not a valid time' }] };
   const identity = body.identity ?? {};
+  // A catalogued type's properties become its Avro record; fields the record does not describe stay in properties.
+  let properties = body.properties;
+  let typed: Record<string, unknown> | null = null;
+  if (catalogEntry(body.source, body.type)) {
+    const result = typedProperties(body.type, body.properties ?? {});
+    if (!result.ok) return { ok: false, errors: result.errors };
+    typed = result.value;
+    properties = result.unknown;
+  }
   return {
     ok: true,
     event: {
@@ -105,7 +113,8 @@ export function validateEnvelope(input: unknown, tenantId: string, receivedAt: n
         source_record_id: optional(identity.source_record_id),
       },
       traits: attributes(body.traits),
-      properties: attributes(body.properties),
+      properties: attributes(properties),
+      ...(typed ? { [body.type]: typed } : {}),
     },
   };
 }

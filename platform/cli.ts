@@ -87,13 +87,35 @@ export async function main(argv: string[]): Promise<void> {
       process.stdout.write(`${JSON.stringify(summary)}\n`);
     });
 
-  program
-    .command('migrate')
-    .description('apply the Postgres and ClickHouse migrations and exit')
+  const schemas = program.command('schemas').description('the Avro schemas of the topics: check a change, regenerate the TypeScript types, print');
+  schemas
+    .command('check')
+    .description('compare the schemas with the schema store (registry server or Postgres): new, unchanged, compatible or refused')
     .action(async () => {
-      const config = loadConfig(process.env, { services: 'resolver,enrich' });
-      const { migrate } = await import('./migrate-command.ts');
-      await migrate(config, createLogger(config.logLevel));
+      const config = loadConfig();
+      const { runSchemasCheck } = await import('../schemas/schemas-command.ts');
+      process.exitCode = await runSchemasCheck(config, createLogger(config.logLevel));
+    });
+  schemas
+    .command('types')
+    .description('regenerate schemas/generated.ts from the .avsc files')
+    .action(async () => {
+      const { writeGeneratedTypes, generatedFile } = await import('../schemas/generate-types.ts');
+      process.stdout.write(writeGeneratedTypes() ? `wrote ${generatedFile}\n` : `${generatedFile} is up to date\n`);
+    });
+  schemas
+    .command('print')
+    .description("print the value schema of a topic (crm, pos, web, messaging, resolved or changes)")
+    .argument('<topic>')
+    .action(async (name: string) => {
+      const { topicSchemas } = await import('../schemas/codec.ts');
+      const { topicNames } = await import('../schemas/topics.ts');
+      const config = loadConfig();
+      const topics = topicNames(config.topicPrefix);
+      const topic = name === 'resolved' ? topics.resolved : name === 'changes' ? topics.profileChanges : (topics.raw as Record<string, string>)[name] ?? name;
+      const found = topicSchemas(topics).find((t) => t.topic === topic);
+      if (!found) throw new ConfigError('topic', `no topic ${name}; one of crm, pos, web, messaging, resolved, changes`);
+      process.stdout.write(`${JSON.stringify(found.schema, null, 2)}\n`);
     });
 
   program.command('config').description('print the configuration variables and their defaults').action(printConfig);

@@ -59,6 +59,17 @@ async function stopOrphanedServer(databaseDir: string, logger: Logger): Promise<
   if (processAlive(pid)) throw new Error(`Postgres ${pid} holding ${databaseDir} did not stop`);
 }
 
+/**
+ * The URL of the embedded Postgres of a data folder when a running `c360 start` holds it, so
+ * that a tool (e.g. `c360 schemas check`) connects to it instead of taking it over.
+ */
+export function runningEmbeddedUrl(dataDir: string, port: number, database = 'c360'): string | null {
+  const pidFile = path.join(path.resolve(dataDir, 'postgres'), 'postmaster.pid');
+  if (!fs.existsSync(pidFile)) return null;
+  const pid = Number.parseInt(fs.readFileSync(pidFile, 'utf8').split('\n')[0] ?? '', 10);
+  return Number.isInteger(pid) && processAlive(pid) ? `postgres://postgres:postgres@127.0.0.1:${port}/${database}` : null;
+}
+
 function ensurePostgresUser(logger: Logger): void {
   if (process.getuid?.() !== 0) return;
   try {

@@ -19,7 +19,8 @@ import { createLogTransport } from './log-transport.ts';
 import { runStage } from './stage-runner.ts';
 import type { Subscription, Transport } from './transport.ts';
 import { createHttpServer } from './http.ts';
-import { createCodec, createRegistryClient, type Codec } from '../schemas/codec.ts';
+import { createCodec, type Codec } from '../schemas/codec.ts';
+import { schemaStoreFor } from '../schemas/schema-store.ts';
 import { allTopics, topicNames, type Topics } from '../schemas/topics.ts';
 import { createGraphStore } from '../resolver/graph-store.ts';
 import { createResolverStage } from '../resolver/stage.ts';
@@ -29,6 +30,7 @@ import { createWarehouseWriter } from '../warehouse/writer.ts';
 import { registerProfileRoutes } from '../warehouse/profile-routes.ts';
 import { registerIngestRoutes } from '../ingest/routes.ts';
 import { registerSegmentRoutes } from '../ingest/segment.ts';
+import { registerMessagingRoutes } from '../ingest/messaging.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -122,7 +124,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
     closers.push(() => transport.close());
     await transport.ensureTopics(allTopics(topics));
 
-    const codec = await createCodec({ registry: createRegistryClient(config.schemaRegistryUrl), topics });
+    const codec = await createCodec({ store: schemaStoreFor(config.schemaRegistryUrl, postgres?.pool ?? null), topics });
     const stageOptions = {
       transport,
       logger,
@@ -167,6 +169,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
         };
         registerIngestRoutes(app, ingest);
         registerSegmentRoutes(app, ingest);
+        registerMessagingRoutes(app, ingest);
       }
       if (services.has('api')) {
         registerProfileRoutes(app, { graph: graph!, clickhouse: clickhouse!, defaultRegion: config.defaultRegion });

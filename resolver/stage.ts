@@ -3,6 +3,7 @@
  * changes out.
  */
 import type { Codec } from '../schemas/codec.ts';
+import { EVENT_CATALOG } from '../schemas/catalog.ts';
 import type { Topics } from '../schemas/topics.ts';
 import type { ResolvedEvent } from '../schemas/types.ts';
 import { andThen } from '../platform/result.ts';
@@ -17,6 +18,8 @@ export interface ResolverStageDeps {
   topics: Topics;
   defaultRegion: string;
 }
+
+const resolvedTypedFields = new Set(EVENT_CATALOG.map((e) => e.type));
 
 export function createResolverStage(deps: ResolverStageDeps): Stage {
   const parse = createParseRawEventStep(deps.codec);
@@ -36,6 +39,11 @@ export function createResolverStage(deps: ResolverStageDeps): Stage {
       received_at: event.received_at,
       properties: event.properties,
     };
+    // The typed record of a catalogued event type travels on under the same field name.
+    const typed = (event as unknown as Record<string, unknown>)[event.type];
+    if (typed !== undefined && typed !== null && resolvedTypedFields.has(event.type)) {
+      (resolved as unknown as Record<string, unknown>)[event.type] = typed;
+    }
     const outputs: Output[] = [];
     if (resolution.change) {
       outputs.push({ topic: deps.topics.profileChanges, key, value: await deps.codec.encode(deps.topics.profileChanges, resolution.change) });

@@ -1,4 +1,4 @@
-/** Topic names, and which schema each topic carries. */
+/** Topic names. The schema each topic carries is in codec.ts (topicSchemas). */
 import { SOURCES, type Source } from './types.ts';
 
 export interface Topics {
@@ -12,21 +12,12 @@ export function topicNames(prefix: string): Topics {
   return { raw, resolved: `${prefix}.events.resolved`, profileChanges: `${prefix}.profiles.changes` };
 }
 
-/** Every topic and the .avsc file of its values. */
-export function topicSchemas(topics: Topics): { topic: string; schemaFile: string }[] {
-  return [
-    ...Object.values(topics.raw).map((topic) => ({ topic, schemaFile: 'raw-event.avsc' })),
-    { topic: topics.resolved, schemaFile: 'resolved-event.avsc' },
-    { topic: topics.profileChanges, schemaFile: 'profile-change.avsc' },
-  ];
-}
-
 /** Dead letters of a topic go to its own dead-letter topic. */
 export function deadLetterTopic(topic: string): string {
   return `${topic}.dlq`;
 }
 
 export function allTopics(topics: Topics): string[] {
-  const main = topicSchemas(topics).map((t) => t.topic);
+  const main = [...Object.values(topics.raw), topics.resolved, topics.profileChanges];
   return [...main, ...main.map(deadLetterTopic)];
 }

@@ -77,7 +77,7 @@ describe('embedded mode across kill -9 and SIGTERM', () => {
             type: 'order_completed',
             occurred_at: new Date(Date.UTC(2026, 0, 1) + n * 1000).toISOString(),
             identity: { email: `buyer${n % 500}@mail.test` },
-            properties: { order_id: `o-${n}`, amount: 1 },
+            properties: { order_id: `o-${n}`, currency: 'USD', total_minor: 100 },
           };
         });
         try {

@@ -23,7 +23,7 @@ const person = (tag: string) => [
     type: 'order_completed',
     occurred_at: '2026-02-01T12:00:00Z',
     identity: { phone: `+1 415.555.0${phoneOf(tag)}`, source_record_id: `POS-${tag}` },
-    properties: { order_id: `o-${tag}-1`, amount: 25.5, currency: 'USD' },
+    properties: { order_id: `o-${tag}-1`, total_minor: 2550, currency: 'USD' },
   },
   {
     event_id: `${tag}-pos-2`,
@@ -31,7 +31,7 @@ const person = (tag: string) => [
     type: 'order_completed',
     occurred_at: '2026-02-03T12:00:00Z',
     identity: { phone: `4155550${phoneOf(tag)}` },
-    properties: { order_id: `o-${tag}-2`, amount: 10, currency: 'USD' },
+    properties: { order_id: `o-${tag}-2`, total_minor: 1000, currency: 'USD' },
   },
   {
     event_id: `${tag}-web-1`,
@@ -47,7 +47,7 @@ const person = (tag: string) => [
     type: 'message_opened',
     occurred_at: '2026-02-04T09:00:00Z',
     identity: { email: `ANN.LEE.${tag}@mail.test`, source_record_id: `MSG-${tag}` },
-    properties: { campaign: 'spring' },
+    properties: { campaign_id: 'spring', channel: 'email' },
   },
 ];
 

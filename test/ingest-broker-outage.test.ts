@@ -32,7 +32,7 @@ describe('ingest across a Kafka outage', () => {
       while (!stop) {
         const batch = Array.from({ length: 20 }, () => {
           const n = next++;
-          return { event_id: `out-${c}-${n}`, source: 'pos', type: 'order_completed', occurred_at: '2026-01-01T00:00:00Z', identity: { email: `o${n}@mail.test` } };
+          return { event_id: `out-${c}-${n}`, source: 'pos', type: 'order_completed', occurred_at: '2026-01-01T00:00:00Z', identity: { email: `o${n}@mail.test` }, properties: { order_id: `o-${c}-${n}`, currency: 'USD', total_minor: 500 } };
         });
         const r = await t.request('POST', '/v1/events', KEY_A, batch);
         if (r.status === 200) {

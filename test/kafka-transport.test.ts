@@ -7,7 +7,8 @@ import { createKafkaTransport } from '../platform/kafka-transport.ts';
 import { createMetrics } from '../platform/metrics.ts';
 import { runStage, type Stage } from '../platform/stage-runner.ts';
 import type { InboundMessage, Transport } from '../platform/transport.ts';
-import { createCodec, createRegistryClient, type Codec } from '../schemas/codec.ts';
+import { memorySchemaStore } from '../schemas/schema-store.ts';
+import { createCodec, type Codec } from '../schemas/codec.ts';
 import { deadLetterTopic, topicNames } from '../schemas/topics.ts';
 import type { RawEvent } from '../schemas/types.ts';
 import { createParseRawEventStep } from '../resolver/parse-raw-event.ts';
@@ -88,7 +89,7 @@ describe('Kafka transport', () => {
   it('sends a poison message to the dead-letter topic with its reason while its partition keeps flowing', async () => {
     const prefix = uniqueName('c360test');
     const topics = topicNames(prefix);
-    codec = await createCodec({ registry: createRegistryClient(''), topics });
+    codec = await createCodec({ store: memorySchemaStore(), topics });
     const input = topics.raw.pos;
     const output = uniqueName('c360.test.out');
     const parse = createParseRawEventStep(codec);

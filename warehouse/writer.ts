@@ -3,12 +3,37 @@
  */
 import type { ClickHouseHandle } from '../platform/clickhouse.ts';
 import type { ProfileChange, ResolvedEvent } from '../schemas/types.ts';
+import { minorUnitsPerMajor } from '../schemas/from-json.ts';
 
 const ms = (t: number) => new Date(t).toISOString().replace('T', ' ').replace('Z', '');
 
 function amountOf(value: unknown): number {
   const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : NaN;
   return Number.isFinite(n) ? n : 0;
+}
+
+/**
+ * The order ID, amount in major units and currency of an event: from the typed POS record of
+ * order_completed / order_refunded (minor units converted by the currency's exponent), else
+ * from the free-form properties (order_id, amount, currency) other sources send.
+ */
+export function commerceOf(e: ResolvedEvent): { order_id: string; amount: number; currency: string } {
+  const order = e.order_completed;
+  if (order) return { order_id: order.order_id, amount: order.total_minor / minorUnitsPerMajor(order.currency), currency: order.currency };
+  const refund = e.order_refunded;
+  if (refund) return { order_id: refund.order_id, amount: refund.amount_minor / minorUnitsPerMajor(refund.currency), currency: refund.currency };
+  const p = e.properties;
+  return {
+    order_id: p.order_id === undefined || p.order_id === null ? '' : String(p.order_id),
+    amount: amountOf(p.amount),
+    currency: typeof p.currency === 'string' ? p.currency : '',
+  };
+}
+
+/** All properties of an event, the typed record of its type and the free-form ones, as one JSON object. */
+export function propertiesOf(e: ResolvedEvent): Record<string, unknown> {
+  const typed = (e as unknown as Record<string, unknown>)[e.type];
+  return typed && typeof typed === 'object' ? { ...(typed as Record<string, unknown>), ...e.properties } : { ...e.properties };
 }
 
 export function createWarehouseWriter(ch: ClickHouseHandle) {
@@ -29,10 +54,8 @@ export function createWarehouseWriter(ch: ClickHouseHandle) {
           received_at: ms(e.received_at),
           confidence: e.confidence,
           matched_rule: e.matched_rule,
-          order_id: e.properties.order_id === undefined || e.properties.order_id === null ? '' : String(e.properties.order_id),
-          amount: amountOf(e.properties.amount),
-          currency: typeof e.properties.currency === 'string' ? e.properties.currency : '',
-          properties: JSON.stringify(e.properties),
+          ...commerceOf(e),
+          properties: JSON.stringify(propertiesOf(e)),
         })),
       });
     },

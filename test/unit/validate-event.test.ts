@@ -39,7 +39,9 @@ describe('validateEnvelope: valid envelopes', () => {
       received_at: RECEIVED_AT,
       identity: { auth_user_id: null, email: 'Ann.Smith@Mail.Test', phone: '(415) 555-0123', anonymous_id: null, source_record_id: 'CRM-1' },
       traits: { first_name: 'Ann' },
+      // campaign is not a field of contact_created: kept in the free-form properties.
       properties: { campaign: 'spring' },
+      contact_created: { lifecycle_stage: null, status: null, tags: [], owner: null },
     });
   });
 
@@ -84,11 +86,90 @@ describe('validateEnvelope: valid envelopes', () => {
 
   it('accepts an envelope without identity, traits or properties', () => {
     const event = accepted(
-      validateEnvelope({ event_id: 'e', source: 'pos', type: 'order_completed', occurred_at: '2026-01-01T00:00:00Z' }, 'acme', RECEIVED_AT),
+      validateEnvelope({ event_id: 'e', source: 'pos', type: 'store_visit', occurred_at: '2026-01-01T00:00:00Z' }, 'acme', RECEIVED_AT),
     );
     expect(event.identity).toEqual({ auth_user_id: null, email: null, phone: null, anonymous_id: null, source_record_id: null });
     expect(event.traits).toEqual({});
     expect(event.properties).toEqual({});
+  });
+});
+
+const order = (properties: Record<string, unknown>) =>
+  validateEnvelope(
+    { event_id: 'o1', source: 'pos', type: 'order_completed', occurred_at: '2026-01-01T00:00:00Z', properties },
+    'acme',
+    RECEIVED_AT,
+  );
+
+describe('validateEnvelope: properties of catalogued event types', () => {
+  const line = { sku: 'A1', name: 'Mug', quantity: 2, unit_price_minor: 450, total_minor: 900 };
+
+  it('turns a POS order into its typed record, defaults filled, unknown fields kept', () => {
+    const event = accepted(order({ order_id: 'A-1', currency: 'EUR', total_minor: 900, payment_method: 'cash', line_items: [{ ...line, colour: 'red' }], loyalty_card: 'L-9' }));
+    expect(event.order_completed).toEqual({
+      order_id: 'A-1',
+      store_id: null,
+      register_id: null,
+      cashier_id: null,
+      channel: null,
+      marketplace: null,
+      customer_kind: null,
+      currency: 'EUR',
+      subtotal_minor: null,
+      discount_minor: null,
+      tax_minor: null,
+      total_minor: 900,
+      payment_method: 'cash',
+      line_items: [{ ...line, category: null, discount_minor: null, extra: { colour: 'red' } }],
+    });
+    expect(event.properties).toEqual({ loyalty_card: 'L-9' });
+  });
+
+  it('names the path and the reason of every wrong field', () => {
+    expect(errorsOf(order({ order_id: 7, currency: 'USD', total_minor: 12.99, payment_method: 'cheque', line_items: [{ quantity: '2', unit_price_minor: 1 }] }))).toEqual([
+      { path: '/properties/order_id', message: 'must be a string' },
+      { path: '/properties/total_minor', message: 'must be an integer amount in minor units (1299 for 12.99)' },
+      { path: '/properties/payment_method', message: 'must be one of cash, card, mobile_wallet, gift_card, voucher, store_credit, bank_transfer, other' },
+      { path: '/properties/line_items/0/quantity', message: 'must be a number' },
+      { path: '/properties/line_items/0/total_minor', message: 'is required' },
+    ]);
+  });
+
+  it('checks currency codes and amounts', () => {
+    expect(errorsOf(order({ order_id: 'x', currency: 'usd', total_minor: 100 }))).toEqual([
+      { path: '/properties/currency', message: 'must be an ISO 4217 currency code in capitals, e.g. USD' },
+    ]);
+    expect(errorsOf(order({ order_id: 'x', currency: 'USD', total_minor: -5 }))[0]!.path).toBe('/properties/total_minor');
+    const refund = validateEnvelope(
+      { event_id: 'r', source: 'pos', type: 'order_refunded', occurred_at: '2026-01-01T00:00:00Z', properties: { refund_id: 'r', order_id: 'x', currency: 'USD', amount_minor: 0 } },
+      'acme',
+      RECEIVED_AT,
+    );
+    expect(errorsOf(refund)).toEqual([{ path: '/properties/amount_minor', message: 'must be above 0 (the amount given back)' }]);
+  });
+
+  it('leaves types outside the catalog free-form, and a type catalogued for another source too', () => {
+    const web = accepted(
+      validateEnvelope({ event_id: 'w', source: 'web', type: 'order_completed', occurred_at: '2026-01-01T00:00:00Z', properties: { total: 12.5 } }, 'acme', RECEIVED_AT),
+    );
+    expect(web.order_completed).toBeUndefined();
+    expect(web.properties).toEqual({ total: 12.5 });
+  });
+
+  it('takes consent changes with the scope and status enums', () => {
+    const consent = (properties: Record<string, unknown>) =>
+      validateEnvelope({ event_id: 'c', source: 'crm', type: 'consent_changed', occurred_at: '2026-01-01T00:00:00Z', properties }, 'acme', RECEIVED_AT);
+    expect(accepted(consent({ scope: 'sms', status: 'revoked', policy_version: '2026-01' })).consent_changed).toEqual({
+      scope: 'sms',
+      status: 'revoked',
+      policy_version: '2026-01',
+      ip: null,
+      reason: null,
+    });
+    expect(errorsOf(consent({ scope: 'fax', status: 'maybe' }))).toEqual([
+      { path: '/properties/scope', message: 'must be one of email, sms, push, whatsapp' },
+      { path: '/properties/status', message: 'must be one of granted, revoked' },
+    ]);
   });
 });
 
