@@ -39,6 +39,8 @@ export interface ProfileView {
   anonymous_ids: string[];
   traits: Record<string, string>;
   merged_ids: string[];
+  /** Current marketing consent per scope (the latest change by time). */
+  consent: Record<string, { status: 'granted' | 'revoked'; policy_version: string | null; occurred_at: string; source: string; version: number }>;
 }
 
 interface ProfileRow {
@@ -84,7 +86,51 @@ function sameTraits(a: Record<string, TraitValue>, b: Record<string, TraitValue>
   return keys.length === Object.keys(a).length && keys.every((k) => a[k]?.value === b[k]?.value);
 }
 
+/** The consent change an event carries: opt-in/out, an unsubscribe, an SMS STOP; null for other events. */
+export function consentOf(event: RawEvent): { scope: string; status: 'granted' | 'revoked'; policy_version: string | null; ip: string | null; reason: string | null } | null {
+  if (event.consent_changed) return { ...event.consent_changed };
+  if (event.unsubscribed) return { scope: event.unsubscribed.channel, status: 'revoked', policy_version: null, ip: event.unsubscribed.ip, reason: event.unsubscribed.reason ?? 'unsubscribed' };
+  if (event.sms_stop) return { scope: 'sms', status: 'revoked', policy_version: null, ip: null, reason: `keyword ${event.sms_stop.keyword}` };
+  return null;
+}
+
+/** Adds a version of the profile's consent for the event's scope (under the profile's row lock). */
+async function recordConsent(client: pg.PoolClient, event: RawEvent, customer360Id: string): Promise<void> {
+  const consent = consentOf(event);
+  if (!consent) return;
+  await client.query(
+    `INSERT INTO consent_records (tenant_id, customer360_id, scope, status, version, policy_version, occurred_at, source, ip, event_type, event_id, reason)
+     SELECT $1, $2, $3, $4, COALESCE(max(version), 0) + 1, $5, $6, $7, $8, $9, $10, $11
+       FROM consent_records WHERE tenant_id = $1 AND customer360_id = $2 AND scope = $3
+     ON CONFLICT (tenant_id, event_id) DO NOTHING`,
+    [event.tenant_id, customer360Id, consent.scope, consent.status, consent.policy_version, new Date(event.occurred_at), event.source, consent.ip, event.type, event.event_id, consent.reason],
+  );
+}
+
+export interface ConsentRecord {
+  scope: string;
+  status: 'granted' | 'revoked';
+  version: number;
+  policy_version: string | null;
+  occurred_at: string;
+  source: string;
+  ip: string | null;
+  event_type: string;
+  event_id: string;
+  reason: string | null;
+  recorded_at: string;
+}
+
 export function createGraphStore(pool: pg.Pool) {
+  async function consentHistory(client: pg.PoolClient | pg.Pool, tenantId: string, id: string): Promise<ConsentRecord[]> {
+    const { rows } = await client.query(
+      `SELECT scope, status, version, policy_version, occurred_at, source, ip, event_type, event_id, reason, recorded_at
+         FROM consent_records WHERE tenant_id = $1 AND customer360_id = $2 ORDER BY scope, occurred_at, version`,
+      [tenantId, id],
+    );
+    return rows.map((r) => ({ ...r, occurred_at: r.occurred_at.toISOString(), recorded_at: r.recorded_at.toISOString() }));
+  }
+
   async function snapshot(client: pg.PoolClient, tenantId: string, id: string): Promise<Omit<ProfileView, 'merged_ids'> | null> {
     const profile = await client.query<ProfileRow>(
       'SELECT customer360_id, created_at, updated_at, version, merged_into, traits FROM profiles WHERE tenant_id = $1 AND customer360_id = $2',
@@ -112,6 +158,12 @@ export function createGraphStore(pool: pg.Pool) {
       anonymous_ids: of('anonymous_id'),
       source_ids: sourceIds,
       traits: Object.fromEntries(Object.entries(row.traits).map(([k, v]) => [k, v.value])),
+      consent: Object.fromEntries(
+        (await consentHistory(client, tenantId, id)).map((c) => [
+          c.scope,
+          { status: c.status, policy_version: c.policy_version, occurred_at: c.occurred_at, source: c.source, version: c.version },
+        ]),
+      ),
     };
   }
 
@@ -258,11 +310,13 @@ export function createGraphStore(pool: pg.Pool) {
       kind = 'merged';
       changed = true;
       for (const merged of compatible.filter((c) => mergedIds.includes(c.customer360_id))) traits = surviveTraits(traits, merged.traits);
-      await client.query('UPDATE identifiers SET customer360_id = $2 WHERE tenant_id = $1 AND customer360_id = ANY($3::uuid[])', [
-        tenantId,
-        survivor.customer360_id,
-        mergedIds,
-      ]);
+      for (const table of ['identifiers', 'consent_records']) {
+        await client.query(`UPDATE ${table} SET customer360_id = $2 WHERE tenant_id = $1 AND customer360_id = ANY($3::uuid[])`, [
+          tenantId,
+          survivor.customer360_id,
+          mergedIds,
+        ]);
+      }
       await client.query(
         `UPDATE profiles SET merged_into = $2, updated_at = $4
          WHERE tenant_id = $1 AND (customer360_id = ANY($3::uuid[]) OR merged_into = ANY($3::uuid[]))`,
@@ -315,6 +369,8 @@ export function createGraphStore(pool: pg.Pool) {
       'INSERT INTO event_links (tenant_id, event_id, customer360_id, rule, confidence, evidence) VALUES ($1, $2, $3, $4, $5, $6)',
       [tenantId, event.event_id, survivor.customer360_id, rule, confidence, JSON.stringify(evidence)],
     );
+
+    await recordConsent(client, event, survivor.customer360_id);
 
     const change = changed ? await changeOf(client, tenantId, survivor.customer360_id, kind, mergedIds) : null;
     return { customer360Id: survivor.customer360_id, rule, confidence, evidence, change };
@@ -380,6 +436,12 @@ export function createGraphStore(pool: pg.Pool) {
       } finally {
         client.release();
       }
+    },
+
+    /** Every version of the consent of a profile (of its survivor, for a merged-away ID), oldest first per scope. */
+    async consentHistory(tenantId: string, customer360Id: string): Promise<ConsentRecord[] | null> {
+      const profile = await this.profileById(tenantId, customer360Id);
+      return profile ? consentHistory(pool, tenantId, profile.customer360_id) : null;
     },
 
     /** The profile owning a normalized identifier. */

@@ -69,6 +69,12 @@ export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRoutesD
     return profile;
   });
 
+  app.get<{ Params: { id: string } }>('/v1/profiles/:id/consent', async (request, reply) => {
+    const records = await deps.graph.consentHistory(request.tenantId, request.params.id);
+    if (!records) return reply.code(404).send({ error: 'not_found', message: 'no such profile' });
+    return { records };
+  });
+
   app.get<{ Querystring: Query }>('/v1/profiles', async (request, reply) => {
     const identifier = identifierOf(request.query, deps.defaultRegion);
     if ('error' in identifier) return reply.code(400).send({ error: 'bad_request', message: identifier.error });
