@@ -87,6 +87,30 @@ export async function main(argv: string[]): Promise<void> {
       process.stdout.write(`${JSON.stringify(summary)}\n`);
     });
 
+  const keys = program.command('keys').description('API keys kept in Postgres as digests: create (shown once), list, revoke');
+  const runKeys = async (action: Parameters<typeof import('./keys-command.ts').runKeysCommand>[2]) => {
+    const config = loadConfig();
+    const { runKeysCommand } = await import('./keys-command.ts');
+    process.exitCode = await runKeysCommand(config, createLogger(config.logLevel), action);
+  };
+  keys
+    .command('create')
+    .description('issue a key for a tenant; printed once')
+    .requiredOption('--tenant <tenant>', 'tenant the key belongs to')
+    .option('--sources <list>', 'sources the key may send, e.g. crm,pos (default: all)')
+    .option('--name <text>', 'what the key is for')
+    .action((options: { tenant: string; sources?: string; name?: string }) => runKeys({ create: options }));
+  keys
+    .command('list')
+    .description('list issued keys (IDs, never the keys)')
+    .option('--tenant <tenant>', 'only the keys of this tenant')
+    .action((options: { tenant?: string }) => runKeys({ list: options }));
+  keys
+    .command('revoke')
+    .description('revoke a key by its ID')
+    .argument('<keyId>')
+    .action((keyId: string) => runKeys({ revoke: { keyId } }));
+
   const schemas = program.command('schemas').description('the Avro schemas of the topics: check a change, regenerate the TypeScript types, print');
   schemas
     .command('check')

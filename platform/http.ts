@@ -2,9 +2,9 @@
  * The HTTP server shared by the ingest endpoints and the read API: bearer API keys (each key
  * belongs to one tenant; the tenant never comes from the body), /healthz, /metrics.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { ApiKey } from './config.ts';
+import { createKeyring, type KeyStore } from './api-keys.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -20,23 +20,14 @@ export interface HttpOptions {
   logger: Logger;
   metrics: Metrics;
   apiKeys: ApiKey[];
+  /** Keys issued with `c360 keys create`, when this process has Postgres. */
+  keyStore: KeyStore | null;
   maxBodyBytes: number;
   /** Answers whether every engine this process uses is reachable. */
   isReady: () => boolean;
 }
 
-const hash = (key: string) => createHash('sha256').update(key).digest();
-
-/** Keys are kept only as SHA-256 digests and compared in constant time. */
-export function createKeyring(apiKeys: ApiKey[]) {
-  const entries = apiKeys.map((k) => ({ digest: hash(k.key), tenantId: k.tenantId, sources: k.sources ?? null }));
-  return (presented: string): { tenantId: string; sources: string[] | null } | null => {
-    const digest = hash(presented);
-    let found: { tenantId: string; sources: string[] | null } | null = null;
-    for (const entry of entries) if (timingSafeEqual(entry.digest, digest)) found = { tenantId: entry.tenantId, sources: entry.sources };
-    return found;
-  };
-}
+export { createKeyring };
 
 /** The API key: "Bearer <key>", or HTTP Basic with the key as the user (Segment's write key). */
 function keyOf(request: FastifyRequest): string | null {
@@ -65,7 +56,7 @@ export function createHttpServer(options: HttpOptions): FastifyInstance {
   app.addHook('onRequest', async (request, reply) => {
     if (!request.url.startsWith('/v1/')) return;
     const key = keyOf(request);
-    const found = key ? tenantOf(key) : null;
+    const found = key ? (tenantOf(key) ?? (await options.keyStore?.lookup(key)) ?? null) : null;
     if (!found) {
       return reply
         .code(401)

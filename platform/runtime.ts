@@ -19,6 +19,7 @@ import { createLogTransport } from './log-transport.ts';
 import { runStage } from './stage-runner.ts';
 import type { Subscription, Transport } from './transport.ts';
 import { createHttpServer } from './http.ts';
+import { createKeyStore } from './api-keys.ts';
 import { createCodec, type Codec } from '../schemas/codec.ts';
 import { schemaStoreFor } from '../schemas/schema-store.ts';
 import { allTopics, topicNames, type Topics } from '../schemas/topics.ts';
@@ -86,12 +87,18 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
     let dev: string | null = null;
     const serves = services.has('ingest') || services.has('api');
     if (serves && apiKeys.length === 0) {
-      if (mode === 'distributed') throw new ConfigError('C360_API_KEYS', 'must be set in the distributed mode ("key1:tenantA,key2:tenantB")');
-      dev = devApiKey(config.dataDir);
-      apiKeys = [{ key: dev, tenantId: 'demo' }];
+      if (mode === 'distributed') {
+        if (!config.databaseUrl) {
+          throw new ConfigError('C360_API_KEYS', 'must be set in the distributed mode ("key1:tenantA,key2:tenantB"), or set DATABASE_URL to use keys issued with `c360 keys create`');
+        }
+      } else {
+        dev = devApiKey(config.dataDir);
+        apiKeys = [{ key: dev, tenantId: 'demo' }];
+      }
     }
 
-    const needsPostgres = mode === 'embedded' || services.has('resolver') || services.has('api');
+    // An ingest process in the distributed mode uses Postgres only for issued API keys, when DATABASE_URL is set.
+    const needsPostgres = mode === 'embedded' || services.has('resolver') || services.has('api') || (serves && Boolean(config.databaseUrl));
     const postgres = needsPostgres
       ? await startPostgres({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, port: config.embeddedPostgresPort, logger })
       : null;
@@ -155,7 +162,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
     let url: string | null = null;
     if (serves) {
       let ready = false;
-      app = createHttpServer({ logger, metrics, apiKeys, maxBodyBytes: config.maxBodyBytes, isReady: () => ready });
+      app = createHttpServer({ logger, metrics, apiKeys, keyStore: postgres ? createKeyStore(postgres.pool) : null, maxBodyBytes: config.maxBodyBytes, isReady: () => ready });
       if (services.has('ingest')) {
         const ingest = {
           transport,

@@ -9,6 +9,7 @@ import type { Logger } from '../platform/logger.ts';
 import { topicSchemas } from './codec.ts';
 import { topicNames } from './topics.ts';
 import { schemaStoreFor, type SchemaCheck, type SchemaStore } from './schema-store.ts';
+import { withToolPostgres } from '../platform/tool-postgres.ts';
 
 export async function checkSchemas(store: SchemaStore, prefix: string): Promise<SchemaCheck[]> {
   const results: SchemaCheck[] = [];
@@ -29,26 +30,13 @@ export function formatChecks(results: SchemaCheck[]): string {
 
 /** Runs the check against the deployment's store; exit code 1 when a change would be refused. */
 export async function runSchemasCheck(config: Config, logger: Logger): Promise<number> {
-  let close = async () => {};
-  let pool = null;
-  if (!config.schemaRegistryUrl) {
-    const { runningEmbeddedUrl, startPostgres } = await import('../platform/postgres.ts');
-    const { migratePostgres } = await import('../platform/migrate.ts');
-    const { postgresMigrations } = await import('../platform/runtime.ts');
-    const databaseUrl = config.databaseUrl || runningEmbeddedUrl(config.dataDir, config.embeddedPostgresPort) || '';
-    const postgres = await startPostgres({ databaseUrl, dataDir: config.dataDir, port: config.embeddedPostgresPort, logger });
-    await migratePostgres(postgres.pool, postgresMigrations());
-    pool = postgres.pool;
-    close = () => postgres.close();
-  }
-  try {
-    const store = schemaStoreFor(config.schemaRegistryUrl, pool);
+  const report = async (store: SchemaStore) => {
     const results = await checkSchemas(store, config.topicPrefix);
     process.stdout.write(`Schemas of ${store.kind === 'registry' ? config.schemaRegistryUrl : 'the Postgres schema store'} (compatibility BACKWARD):\n${formatChecks(results)}\n`);
     const refused = results.filter((r) => r.status === 'incompatible');
     if (refused.length) process.stdout.write(`\n${refused.length} subject(s) would be refused: make the change BACKWARD compatible (add fields with defaults; do not remove or retype fields).\n`);
     return refused.length ? 1 : 0;
-  } finally {
-    await close();
-  }
+  };
+  if (config.schemaRegistryUrl) return report(schemaStoreFor(config.schemaRegistryUrl, null));
+  return withToolPostgres(config, logger, (postgres) => report(schemaStoreFor('', postgres.pool)));
 }
