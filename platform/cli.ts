@@ -128,6 +128,13 @@ export async function main(argv: string[]): Promise<void> {
       process.stdout.write(writeGeneratedTypes() ? `wrote ${generatedFile}\n` : `${generatedFile} is up to date\n`);
     });
   schemas
+    .command('docs')
+    .description('regenerate docs/events.md, the event catalog, from the .avsc files')
+    .action(async () => {
+      const { writeDocs, docsFile } = await import('../schemas/generate-docs.ts');
+      process.stdout.write(writeDocs() ? `wrote ${docsFile}\n` : `${docsFile} is up to date\n`);
+    });
+  schemas
     .command('print')
     .description("print the value schema of a topic (crm, pos, web, messaging, resolved or changes)")
     .argument('<topic>')

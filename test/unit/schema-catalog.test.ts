@@ -6,6 +6,7 @@ import { EVENT_CATALOG, SOURCE_SYMBOLS, readSchemaFile } from '../../schemas/cat
 import { topicSchemas } from '../../schemas/codec.ts';
 import { topicNames } from '../../schemas/topics.ts';
 import { generateTypes, generatedFile } from '../../schemas/generate-types.ts';
+import { docsFile, generateDocs } from '../../schemas/generate-docs.ts';
 import { backwardProblems, fingerprint } from '../../schemas/schema-store.ts';
 
 type Json = Record<string, any>;
@@ -53,6 +54,10 @@ describe('the event catalog and topic schemas', () => {
 
   it('keeps schemas/generated.ts in step with the .avsc files (run `c360 schemas types`)', () => {
     expect(fs.readFileSync(generatedFile, 'utf8')).toBe(generateTypes());
+  });
+
+  it('keeps docs/events.md in step with the .avsc files (run `c360 schemas docs`)', () => {
+    expect(fs.readFileSync(docsFile, 'utf8')).toBe(generateDocs());
   });
 
   it('finds BACKWARD problems by Avro resolution, and fingerprints ignore spacing', () => {
