@@ -87,6 +87,33 @@ export async function main(argv: string[]): Promise<void> {
       process.stdout.write(`${JSON.stringify(summary)}\n`);
     });
 
+  program
+    .command('import')
+    .description('import a CRM export (CSV or NDJSON of contacts) into a running server, resumable')
+    .requiredOption('--input <file>', 'the CSV or NDJSON file')
+    .addOption(new Option('--format <format>', 'file format (default: from the extension)').choices(['csv', 'ndjson']))
+    .option('--url <url>', 'base URL of the server', 'http://127.0.0.1:8080')
+    .option('--key <apiKey>', 'API key (default: C360_API_KEY, then <C360_DATA_DIR>/dev-api-key)')
+    .option('--type <type>', 'event type of every row, e.g. contact_updated', 'contact_created')
+    .option('--map <pairs>', 'column overrides "E-Mail Address=email,Mobile=phone" (repeatable)', (value: string, all: string[]) => [...all, value], [] as string[])
+    .option('--batch <n>', 'rows per request, at most 1000', '500')
+    .option('--rejects <file>', 'where rejected rows go (default: <input>.rejects.ndjson)')
+    .option('--restart', 'start from the first row, even when an earlier run got further or completed')
+    .action(async (options: { input: string; format?: string; url: string; key?: string; type: string; map: string[]; batch: string; rejects?: string; restart?: boolean }) => {
+      const { runImportCommand } = await import('../ingest/import.ts');
+      const key = options.key ?? process.env.C360_API_KEY;
+      await runImportCommand({ ...options, key, dataDir: key ? undefined : loadConfig().dataDir });
+    });
+
+  program
+    .command('migrate')
+    .description('apply the Postgres and ClickHouse migrations and exit')
+    .action(async () => {
+      const config = loadConfig(process.env, { services: 'resolver,enrich' });
+      const { migrate } = await import('./migrate-command.ts');
+      await migrate(config, createLogger(config.logLevel));
+    });
+
   const keys = program.command('keys').description('API keys kept in Postgres as digests: create (shown once), list, revoke');
   const runKeys = async (action: Parameters<typeof import('./keys-command.ts').runKeysCommand>[2]) => {
     const config = loadConfig();
