@@ -12,7 +12,7 @@ const AREAS = ['415', '510', '650', '408', '212', '646', '718', '312', '617', '2
  * that people would share phones and merge into one profile. Bench people get distinct, valid
  * NANP numbers instead (exchanges 230-289, never an N11 code).
  */
-function distinctPhone(index: number): string {
+export function distinctPhone(index: number): string {
   const area = AREAS[index % AREAS.length]!;
   const rest = Math.floor(index / AREAS.length);
   const exchange = 230 + (Math.floor(rest / 10_000) % 60);

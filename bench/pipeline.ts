@@ -15,18 +15,15 @@
  * (never under 1,000) and the report says so and why. Pipeline and baseline of a run always
  * move the same events.
  */
-import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { loadConfig, type Config } from '../platform/config.ts';
 import { createLogger, type Logger } from '../platform/logger.ts';
 import { startRuntime, type Runtime } from '../platform/runtime.ts';
 import { allTopics, topicNames } from '../schemas/topics.ts';
-import { brokerBinary, startTestBroker, type TestBroker } from '../test/support/kafka-broker.ts';
+import { startTestBroker, type TestBroker } from '../test/support/kafka-broker.ts';
 import {
   encodeBaselineMessages,
   kafkaBaseline,
@@ -37,9 +34,8 @@ import {
 } from './baselines.ts';
 import { batchesOf, benchEvents } from './events.ts';
 import { now, prepareLoad } from './load.ts';
-import { MemorySampler, Progress, freePort, median, mib, num, percentile, waitUntil } from './util.ts';
+import { MemorySampler, Progress, ensureBrokerBinary, freePort, median, mib, num, percentile, waitUntil, withListenerHeadroom } from './util.ts';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const EVENTS_PER_POST = 100;
 const CLIENTS = 8;
 const WARMUP_EVENTS = 500;
@@ -368,35 +364,8 @@ async function embeddedSetup(keys: Keys, logger: Logger): Promise<PathSetup> {
   };
 }
 
-function ensureBrokerBinary(): void {
-  if (fs.existsSync(brokerBinary)) return;
-  progress.note('the Kafka test broker is not built yet: running node scripts/prepare-test-engines.js');
-  const env = { ...process.env };
-  delete env.KAFKA_BROKERS; // the script skips the build when a broker is named
-  try {
-    execFileSync(process.execPath, [path.join(root, 'scripts/prepare-test-engines.js')], { stdio: ['ignore', 2, 2], env });
-  } catch (error) {
-    throw new Error(`could not build the Kafka test broker (node scripts/prepare-test-engines.js failed: ${(error as Error).message}); it needs gcc and librdkafka-dev`);
-  }
-  if (!fs.existsSync(brokerBinary)) throw new Error(`the Kafka test broker is missing at ${brokerBinary} after node scripts/prepare-test-engines.js`);
-}
-
-/**
- * The test broker's helper adds an 'exit' listener to the broker process per command; many
- * topics would trip Node's leak warning, which is noise here.
- */
-async function withListenerHeadroom<T>(work: () => Promise<T>): Promise<T> {
-  const previous = EventEmitter.defaultMaxListeners;
-  EventEmitter.defaultMaxListeners = Math.max(previous, 10_000);
-  try {
-    return await work();
-  } finally {
-    EventEmitter.defaultMaxListeners = previous;
-  }
-}
-
 async function kafkaSetup(keys: Keys, logger: Logger): Promise<PathSetup> {
-  ensureBrokerBinary();
+  ensureBrokerBinary((message) => progress.note(message));
   const broker: TestBroker = await startTestBroker();
   cleanups.push(() => withListenerHeadroom(() => broker.stop()));
   const createTopic = (topic: string) => withListenerHeadroom(() => broker.command(`topic ${topic} 4`));

@@ -1,10 +1,17 @@
 /**
- * Small helpers of the benchmark: statistics, a progress line on stderr, memory sampling of
- * this process and of its child processes (embedded Postgres, the Kafka test broker), waiting
- * with a stall timeout, a free TCP port.
+ * Small helpers of the benchmarks: statistics, a progress line on stderr, memory and CPU
+ * sampling of this process and of its child processes (embedded Postgres, the Kafka test
+ * broker), waiting with a stall timeout, a free TCP port, the Kafka test broker binary.
  */
+import { execFileSync } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { brokerBinary } from '../test/support/kafka-broker.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export function median(values: number[]): number {
   if (values.length === 0) return NaN;
@@ -93,7 +100,8 @@ export class Progress {
   }
 }
 
-function childrenOf(root: number): number[] {
+/** Every descendant process of `root` (Linux: read from /proc). */
+export function childrenOf(root: number): number[] {
   const parents = new Map<number, number[]>();
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -197,5 +205,82 @@ export async function waitUntil(options: {
       throw new Error(`${options.what}: no progress for ${Math.round(stall / 1000)} s (stuck at ${current})`);
     }
     await sleep(every);
+  }
+}
+
+/** Clock ticks per second of /proc CPU times (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/** CPU seconds (user + system) a process, or one of its threads, has used so far, from /proc; 0 when unknown. */
+export function cpuSecondsOf(pid: number, tid?: number): number {
+  try {
+    const stat = fs.readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields after the command name start at field 3 (state): utime is field 14, stime 15.
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+/** Thread IDs of a process (Linux), empty elsewhere. */
+export function threadsOf(pid: number): number[] {
+  try {
+    return fs.readdirSync(`/proc/${pid}/task`).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Busy and total CPU seconds of the whole machine so far (every process, every core), from /proc/stat. */
+export function machineCpuSeconds(): { busy: number; total: number } {
+  try {
+    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+    const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    const total = ticks.reduce((a, b) => a + b, 0);
+    const idle = ticks[3]! + ticks[4]!; // idle + iowait
+    return { busy: (total - idle) / TICKS_PER_SECOND, total: total / TICKS_PER_SECOND };
+  } catch {
+    return { busy: NaN, total: NaN };
+  }
+}
+
+/** The descendant process running `binary`, or null. */
+export function childRunning(binary: string): number | null {
+  for (const pid of childrenOf(process.pid)) {
+    try {
+      if (fs.readlinkSync(`/proc/${pid}/exe`) === binary) return pid;
+    } catch {
+      // ended meanwhile, or not ours to read
+    }
+  }
+  return null;
+}
+
+/** Builds the Kafka test broker (node scripts/prepare-test-engines.js) when it is missing. */
+export function ensureBrokerBinary(note: (message: string) => void): void {
+  if (fs.existsSync(brokerBinary)) return;
+  note('the Kafka test broker is not built yet: running node scripts/prepare-test-engines.js');
+  const env = { ...process.env };
+  delete env.KAFKA_BROKERS; // the script skips the build when a broker is named
+  try {
+    execFileSync(process.execPath, [path.join(root, 'scripts/prepare-test-engines.js')], { stdio: ['ignore', 2, 2], env });
+  } catch (error) {
+    throw new Error(`could not build the Kafka test broker (node scripts/prepare-test-engines.js failed: ${(error as Error).message}); it needs gcc and librdkafka-dev`);
+  }
+  if (!fs.existsSync(brokerBinary)) throw new Error(`the Kafka test broker is missing at ${brokerBinary} after node scripts/prepare-test-engines.js`);
+}
+
+/**
+ * The test broker's helper adds an 'exit' listener to the broker process per command; many
+ * topics would trip Node's leak warning, which is noise here.
+ */
+export async function withListenerHeadroom<T>(work: () => Promise<T>): Promise<T> {
+  const previous = EventEmitter.defaultMaxListeners;
+  EventEmitter.defaultMaxListeners = Math.max(previous, 10_000);
+  try {
+    return await work();
+  } finally {
+    EventEmitter.defaultMaxListeners = previous;
   }
 }
