@@ -4,7 +4,7 @@
  * Kafka or committed to the embedded log) before the answer is sent; when the transport cannot
  * take them the answer is 503 with Retry-After and nothing is reported accepted.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Codec } from '../schemas/codec.ts';
 import type { Topics } from '../schemas/topics.ts';
@@ -49,7 +49,7 @@ export function partitionKey(event: RawEvent, defaultRegion = 'US'): string {
     normalized(identity.source_record_id, (v) => normalizeId(v)) ??
     normalized(identity.anonymous_id, normalizeId) ??
     event.event_id;
-  return `${event.tenant_id}:${createHash('sha256').update(strongest).digest('base64url').slice(0, 22)}`;
+  return `${event.tenant_id}:${hash('sha256', strongest, 'base64url').slice(0, 22)}`;
 }
 
 /** A record that a connector already found unusable; its errors go into the answer as they are. */
@@ -90,7 +90,7 @@ export function acceptEnvelopes(deps: IngestDeps) {
         continue;
       }
       const eventId = record && typeof record === 'object' && typeof (record as { event_id?: unknown }).event_id === 'string' ? (record as { event_id: string }).event_id : undefined;
-      const validated = validateEnvelope(record, request.tenantId, receivedAt);
+      const validated = validateEnvelope(record, request.tenantId, receivedAt, request.bodyMayHoldNul !== false);
       if (!validated.ok) {
         results.push({ index, event_id: eventId, status: 'rejected', errors: validated.errors });
         continue;

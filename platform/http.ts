@@ -13,6 +13,8 @@ declare module 'fastify' {
     tenantId: string;
     /** Sources the key may send; null for every source. */
     allowedSources: string[] | null;
+    /** False when the raw JSON body holds no \u0000 escape, so no string in it can hold a NUL. */
+    bodyMayHoldNul: boolean;
   }
 }
 
@@ -52,6 +54,14 @@ export function createHttpServer(options: HttpOptions): FastifyInstance {
   const tenantOf = createKeyring(options.apiKeys);
   app.decorateRequest('tenantId', '');
   app.decorateRequest('allowedSources', null);
+  app.decorateRequest('bodyMayHoldNul', true);
+  // JSON as Fastify parses it (prototype poisoning refused), noting on the way whether the raw
+  // text can hold a NUL character, which Postgres text cannot store: most bodies need no search.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    request.bodyMayHoldNul = (body as string).includes('\\u0000');
+    parseJson(request, body as string, done);
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     if (!request.url.startsWith('/v1/')) return;

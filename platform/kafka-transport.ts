@@ -55,6 +55,49 @@ export async function createKafkaTransport(options: KafkaTransportOptions): Prom
   });
   const consumers = new Set<Consumer>();
 
+  /*
+   * Sends coalesce: what callers hand over while earlier produce requests are in flight goes
+   * out together in the next request (at most PRODUCE_IN_FLIGHT at once), so batches grow with
+   * the load instead of each HTTP request paying for its own produce request. Every caller is
+   * answered when the request carrying its messages is acknowledged by all in-sync replicas.
+   */
+  const PRODUCE_IN_FLIGHT = 3;
+  const pending: { batches: TopicMessages[]; resolve: () => void; reject: (error: Error) => void }[] = [];
+  let producing = 0;
+  let flushScheduled = false;
+  const scheduleFlush = () => {
+    if (flushScheduled || producing >= PRODUCE_IN_FLIGHT || pending.length === 0) return;
+    flushScheduled = true;
+    setImmediate(() => {
+      flushScheduled = false;
+      void flush();
+    });
+  };
+  const flush = async () => {
+    if (producing >= PRODUCE_IN_FLIGHT || pending.length === 0) return;
+    const callers = pending.splice(0, pending.length);
+    const byTopic = new Map<string, { key: string | Buffer | null; value: Buffer; headers?: Record<string, string> }[]>();
+    for (const caller of callers) {
+      for (const b of caller.batches) {
+        const list = byTopic.get(b.topic) ?? [];
+        for (const m of b.messages) list.push({ key: m.key, value: m.value, headers: m.headers });
+        byTopic.set(b.topic, list);
+      }
+    }
+    producing++;
+    try {
+      await connectProducer();
+      await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })), acks: -1, compression: CompressionTypes.None });
+      for (const caller of callers) caller.resolve();
+    } catch (error) {
+      const failure = new TransportUnavailableError(`Kafka did not acknowledge: ${(error as Error).message}`, error);
+      for (const caller of callers) caller.reject(failure);
+    } finally {
+      producing--;
+      scheduleFlush();
+    }
+  };
+
   return {
     kind: 'kafka',
 
@@ -78,20 +121,13 @@ export async function createKafkaTransport(options: KafkaTransportOptions): Prom
       }
     },
 
-    async send(batches: TopicMessages[]) {
-      const topicMessages = batches
-        .filter((b) => b.messages.length > 0)
-        .map((b) => ({
-          topic: b.topic,
-          messages: b.messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
-        }));
-      if (topicMessages.length === 0) return;
-      try {
-        await connectProducer();
-        await producer.sendBatch({ topicMessages, acks: -1, compression: CompressionTypes.None });
-      } catch (error) {
-        throw new TransportUnavailableError(`Kafka did not acknowledge: ${(error as Error).message}`, error);
-      }
+    send(batches: TopicMessages[]) {
+      const messages = batches.filter((b) => b.messages.length > 0);
+      if (messages.length === 0) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        pending.push({ batches: messages, resolve, reject });
+        scheduleFlush();
+      });
     },
 
     async subscribe(subscribe: SubscribeOptions): Promise<Subscription> {
