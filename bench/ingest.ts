@@ -28,6 +28,7 @@ import { randomBytes } from 'node:crypto';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
+import { spawn } from 'node:child_process';
 import { CompressionTypes, Kafka, Partitioners, type Producer } from 'kafkajs';
 import { demoPeople, seededRandom, type DemoEvent } from '../ingest/demo-data.ts';
 import { loadConfig } from '../platform/config.ts';
@@ -42,6 +43,7 @@ import {
   MemorySampler,
   Progress,
   childRunning,
+  childrenOf,
   cpuSecondsOf,
   ensureBrokerBinary,
   machineCpuSeconds,
@@ -68,14 +70,18 @@ interface Options {
   warmup: number;
   concurrency: number;
   batch: number;
+  processes: number;
 }
 
-const USAGE = `usage: tsx bench/ingest.ts [--runs 3] [--seconds 20] [--warmup 3] [--concurrency 8] [--batch 100]
+const USAGE = `usage: tsx bench/ingest.ts [--runs 3] [--seconds 20] [--warmup 3] [--concurrency 8] [--batch 100] [--processes 1]
   --runs         runs; each measures HTTP and raw KafkaJS, alternating which goes first
   --seconds      measured seconds of each measure
   --warmup       seconds sent before each measured window, not counted
   --concurrency  concurrent HTTP clients, and concurrent KafkaJS sends
-  --batch        events per POST /v1/events, and messages per KafkaJS send`;
+  --batch        events per POST /v1/events, and messages per KafkaJS send
+  --processes    ingest processes serving HTTP (default 2, one per core of a 2-core machine): more
+                 than 1 runs \`c360 start --services ingest\` with C360_INGEST_PROCESSES as a
+                 child process; 1 measures the runtime in this process`;
 
 function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
@@ -86,6 +92,7 @@ function parseOptions(argv: string[]): Options {
       warmup: { type: 'string', default: '3' },
       concurrency: { type: 'string', default: '8' },
       batch: { type: 'string', default: '100' },
+      processes: { type: 'string', default: '2' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -94,7 +101,7 @@ function parseOptions(argv: string[]): Options {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  const number = (name: 'runs' | 'seconds' | 'warmup' | 'concurrency' | 'batch', min: number, max: number, integer = true) => {
+  const number = (name: 'runs' | 'seconds' | 'warmup' | 'concurrency' | 'batch' | 'processes', min: number, max: number, integer = true) => {
     const value = Number(values[name]);
     if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
       throw new Error(`--${name} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, got "${values[name]}"`);
@@ -107,6 +114,7 @@ function parseOptions(argv: string[]): Options {
     warmup: number('warmup', 0, 600, false),
     concurrency: number('concurrency', 1, 1000),
     batch: number('batch', 1, 100_000),
+    processes: number('processes', 1, 64),
   };
 }
 
@@ -257,6 +265,8 @@ interface Usage {
 interface Probe {
   brokerPid: number | null;
   clientThreads: number[];
+  /** With --processes: the processes of the `c360 start` serving HTTP (primary and workers). */
+  serverPids: () => number[];
 }
 
 interface Snapshot {
@@ -264,6 +274,7 @@ interface Snapshot {
   elu: EventLoopUtilization;
   cpu: NodeJS.CpuUsage;
   mainThread: number;
+  server: number;
   clientThreads: number;
   broker: number;
   machine: { busy: number; total: number };
@@ -275,6 +286,7 @@ function snapshot(probe: Probe): Snapshot {
     elu: performance.eventLoopUtilization(),
     cpu: process.cpuUsage(),
     mainThread: cpuSecondsOf(process.pid, process.pid),
+    server: probe.serverPids().reduce((sum, pid) => sum + cpuSecondsOf(pid), 0),
     clientThreads: probe.clientThreads.reduce((sum, tid) => sum + cpuSecondsOf(process.pid, tid), 0),
     broker: probe.brokerPid ? cpuSecondsOf(probe.brokerPid) : NaN,
     machine: machineCpuSeconds(),
@@ -286,14 +298,16 @@ function usageBetween(a: Snapshot, b: Snapshot, clientThreadElu: number | null):
   const processSeconds = (b.cpu.user - a.cpu.user + b.cpu.system - a.cpu.system) / 1e6;
   const brokerSeconds = b.broker - a.broker;
   const machineSeconds = b.machine.busy - a.machine.busy;
+  const serverSeconds = b.server - a.server;
   return {
     mainThreadElu: performance.eventLoopUtilization(b.elu, a.elu).utilization,
     clientThreadElu,
-    mainThreadCores: (b.mainThread - a.mainThread) / seconds,
+    // With --processes the server is the processes of `c360 start`: their CPU counts as the server's.
+    mainThreadCores: (serverSeconds > 0 ? serverSeconds : b.mainThread - a.mainThread) / seconds,
     clientThreadCores: (b.clientThreads - a.clientThreads) / seconds,
     processCores: processSeconds / seconds,
     brokerCores: brokerSeconds / seconds,
-    otherCores: Math.max(0, (machineSeconds - processSeconds - brokerSeconds) / seconds),
+    otherCores: Math.max(0, (machineSeconds - processSeconds - brokerSeconds - serverSeconds) / seconds),
     mainThreadMicrosPerEvent: NaN,
   };
 }
@@ -729,6 +743,50 @@ function showProgress(run: number, runs: number, live: Live): void {
   });
 }
 
+/** `c360 start --services ingest` with several processes, as an operator runs it; resolves with its URL. */
+async function startIngestProcesses(options: { processes: number; brokers: string; apiKeys: string; dataDir: string }) {
+  const child = spawn(process.execPath, [path.resolve(import.meta.dirname, '..', 'bin', 'c360.js'), 'start', '--services', 'ingest'], {
+    env: {
+      ...process.env,
+      KAFKA_BROKERS: options.brokers,
+      C360_API_KEYS: options.apiKeys,
+      C360_INGEST_PROCESSES: String(options.processes),
+      C360_DATA_DIR: options.dataDir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'error',
+      DATABASE_URL: '',
+      SCHEMA_REGISTRY_URL: '',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const found = /API:\s+(\S+)/.exec(out);
+      if (found) {
+        clearInterval(timer);
+        resolve(found[1]!);
+      }
+    }, 100);
+    child.once('exit', (code) => {
+      clearInterval(timer);
+      reject(new Error(`c360 start exited with ${code} before serving`));
+    });
+  });
+  return {
+    url,
+    pid: child.pid!,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
 async function main(argv: string[]): Promise<number> {
   const options = parseOptions(argv);
   const startedAt = Date.now();
@@ -815,9 +873,18 @@ async function main(argv: string[]): Promise<number> {
       batch.map((t) => ({ topic: t.topic, messages: t.messages.map((msg) => ({ key: msg.key, value: msg.value, headers: msg.headers })) })),
     );
 
-    const clients = await HttpClients.start({ url: runtime.url!, apiKey, batches, batch: options.batch });
+    let serverUrl = runtime.url!;
+    let serverPids: () => number[] = () => [];
+    if (options.processes > 1) {
+      const server = await startIngestProcesses({ processes: options.processes, brokers: broker.brokers, apiKeys: `${apiKey}:${tenant}`, dataDir });
+      cleanups.push(() => server.stop());
+      serverUrl = server.url;
+      serverPids = () => [server.pid, ...childrenOf(server.pid)];
+      notes.push(`HTTP: \`c360 start --services ingest\` with C360_INGEST_PROCESSES=${options.processes} (a primary handing connections to ${options.processes} ingest processes on one port); server CPU is theirs`);
+    }
+    const clients = await HttpClients.start({ url: serverUrl, apiKey, batches, batch: options.batch });
     cleanups.push(() => clients.stop());
-    const probe: Probe = { brokerPid, clientThreads: clients.threads };
+    const probe: Probe = { brokerPid, clientThreads: clients.threads, serverPids };
 
     const kafka = new Kafka({
       clientId: 'c360-bench-ingest-baseline',
@@ -844,7 +911,7 @@ async function main(argv: string[]): Promise<number> {
         measured[which] =
           which === 'http'
             ? await clients.measure(`${nonce}-${run}`, window, options.concurrency, probe, live)
-            : await measureRaw(producer, rawBatches, window, options.concurrency, probe, live);
+            : await measureRaw(producer, rawBatches, window, options.concurrency, { ...probe, serverPids: () => [] }, live);
         progress.stop();
         const x = measured[which]!;
         progress.note(

@@ -10,7 +10,16 @@ async function start(options: { demo?: boolean; services?: string; demoPeople?: 
   const overrides: Partial<Config> = options.services ? { services: options.services } : {};
   const config = loadConfig(process.env, overrides);
   const logger = createLogger(config.logLevel);
+  if (config.ingestProcesses > 1) {
+    const { isIngestWorker, runIngestPrimary } = await import('./ingest-cluster.ts');
+    if (!isIngestWorker()) {
+      const url = await runIngestPrimary(config, logger);
+      process.stdout.write(`\nCustomer 360 ingest is running (${config.ingestProcesses} processes on one port)\n  API:       ${url}   (health: ${url}/healthz)\n\n`);
+      return;
+    }
+  }
   const runtime = await startRuntime(config, logger);
+  const worker = config.ingestProcesses > 1;
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -23,6 +32,12 @@ async function start(options: { demo?: boolean; services?: string; demoPeople?: 
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  if (worker) {
+    // One of several ingest processes: the primary prints the banner.
+    const { reportReady } = await import('./ingest-cluster.ts');
+    reportReady(runtime.url);
+    return;
+  }
 
   const lines = [
     '',

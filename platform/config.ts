@@ -48,6 +48,8 @@ export const defaults = {
   retryMaxMs: 10_000,
   /** Comma-separated services to run in this process: ingest,resolver,enrich,api. */
   services: 'ingest,resolver,enrich,api',
+  /** Processes serving ingest on the one port (distributed mode, ingest only). */
+  ingestProcesses: 1,
 };
 
 export type Config = typeof defaults;
@@ -78,6 +80,7 @@ export const environmentNames: Record<keyof Config, string> = {
   retryInitialMs: 'C360_RETRY_INITIAL_MS',
   retryMaxMs: 'C360_RETRY_MAX_MS',
   services: 'C360_SERVICES',
+  ingestProcesses: 'C360_INGEST_PROCESSES',
 };
 
 /** One line of documentation per key, for the README and `c360 config`. */
@@ -106,6 +109,7 @@ export const descriptions: Record<keyof Config, string> = {
   retryInitialMs: 'first backoff of a retriable failure, in ms',
   retryMaxMs: 'largest backoff of a retriable failure, in ms',
   services: 'services run by this process: ingest,resolver,enrich,api',
+  ingestProcesses: 'processes sharing the port of an ingest-only service in the distributed mode (one per core)',
 };
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -136,7 +140,7 @@ function convert(name: string, raw: string, fallback: unknown): unknown {
 
 function check(config: Config): void {
   const positive: (keyof Config)[] = [
-    'batchSize', 'maxEventsPerRequest', 'maxInFlightEvents', 'ingestAckTimeoutMs', 'maxBodyBytes', 'retryInitialMs', 'retryMaxMs', 'embeddedPartitions', 'embeddedRetentionHours',
+    'batchSize', 'maxEventsPerRequest', 'maxInFlightEvents', 'ingestProcesses', 'ingestAckTimeoutMs', 'maxBodyBytes', 'retryInitialMs', 'retryMaxMs', 'embeddedPartitions', 'embeddedRetentionHours',
   ];
   for (const key of positive) {
     if ((config[key] as number) < 1) throw new ConfigError(environmentNames[key], `must be at least 1, got ${config[key]}`);
@@ -168,6 +172,9 @@ function check(config: Config): void {
     if (!known.includes(service)) {
       throw new ConfigError(environmentNames.services, `unknown service "${service}", expected some of ${known.join(', ')}`);
     }
+  }
+  if (config.ingestProcesses > 1 && (config.services.split(',').map((s) => s.trim()).join(',') !== 'ingest' || !config.kafkaBrokers)) {
+    throw new ConfigError(environmentNames.ingestProcesses, 'more than one process needs the distributed mode (KAFKA_BROKERS) and C360_SERVICES=ingest');
   }
   parseApiKeys(config.apiKeys);
 }

@@ -12,6 +12,17 @@ function configErrorOf(fn: () => unknown): ConfigError {
   throw new Error('expected a ConfigError, nothing was thrown');
 }
 
+describe('C360_INGEST_PROCESSES', () => {
+  it('takes several processes for an ingest-only service in the distributed mode', () => {
+    expect(loadConfig({ C360_INGEST_PROCESSES: '2', C360_SERVICES: 'ingest', KAFKA_BROKERS: 'k:9092' }).ingestProcesses).toBe(2);
+  });
+  it('refuses several processes in the embedded mode or with other services', () => {
+    expect(configErrorOf(() => loadConfig({ C360_INGEST_PROCESSES: '2', C360_SERVICES: 'ingest' })).key).toBe('C360_INGEST_PROCESSES');
+    expect(configErrorOf(() => loadConfig({ C360_INGEST_PROCESSES: '2', KAFKA_BROKERS: 'k:9092' })).message).toMatch(/C360_SERVICES=ingest/);
+    expect(configErrorOf(() => loadConfig({ C360_INGEST_PROCESSES: '0' })).key).toBe('C360_INGEST_PROCESSES');
+  });
+});
+
 describe('loadConfig', () => {
   it('returns the defaults for an empty environment', () => {
     const config = loadConfig({});
