@@ -322,6 +322,14 @@ export function createGraphStore(pool: pg.Pool) {
          WHERE tenant_id = $1 AND (customer360_id = ANY($3::uuid[]) OR merged_into = ANY($3::uuid[]))`,
         [tenantId, survivor.customer360_id, mergedIds, now],
       );
+      // The merged consent histories become one: versions renumbered per scope in the order recorded.
+      await client.query(
+        `UPDATE consent_records c SET version = r.v
+           FROM (SELECT event_id, row_number() OVER (PARTITION BY scope ORDER BY recorded_at, version, event_id)::int AS v
+                   FROM consent_records WHERE tenant_id = $1 AND customer360_id = $2) r
+          WHERE c.tenant_id = $1 AND c.event_id = r.event_id AND c.version <> r.v`,
+        [tenantId, survivor.customer360_id],
+      );
       await client.query(
         `INSERT INTO profile_merges (tenant_id, survivor_id, merged_id, event_id, rule, evidence)
          SELECT $1, $2, m, $4, $5, $6 FROM unnest($3::uuid[]) AS m`,

@@ -394,6 +394,39 @@ describe('identity graph store (Postgres)', () => {
     expect(view?.traits).toEqual({ first_name: 'Harold', city: 'Tromsø' });
   });
 
+  it('records consent versions per scope, moves them with a merge and numbers the merged history again', async () => {
+    const tenant = uniqueName('consent');
+    const consent = (identity: Partial<Identity>, scope: 'email' | 'sms', status: 'granted' | 'revoked', occurredAt: number): RawEvent => ({
+      ...rawEvent(tenant, identity, { occurredAt }),
+      type: 'consent_changed',
+      consent_changed: { scope, status, policy_version: 'p1', ip: null, reason: null },
+    });
+    // Two profiles, each with its own email consent history (version 1 each).
+    const a = await resolve(consent({ source_record_id: 'CRM-1' }, 'email', 'granted', BASE_TIME + 1000));
+    const b = await resolve({
+      ...rawEvent(tenant, { email: 'pat@mail.test' }, { occurredAt: BASE_TIME + 5000, source: 'messaging' }),
+      type: 'unsubscribed',
+      unsubscribed: { message_id: 'm1', channel: 'email', campaign_id: null, ip: '198.51.100.4', reason: null },
+    });
+    expect(b.customer360Id).not.toBe(a.customer360Id);
+    await resolve(consent({ source_record_id: 'CRM-1' }, 'sms', 'granted', BASE_TIME + 2000));
+    // A contact carrying both identifiers merges them.
+    const merged = await resolve(rawEvent(tenant, { source_record_id: 'CRM-1', email: 'pat@mail.test' }, { occurredAt: BASE_TIME + 6000 }));
+    expect(merged.change?.kind).toBe('merged');
+    const history = (await store.consentHistory(tenant, b.customer360Id))!;
+    expect(history.map((c) => [c.scope, c.status, c.version, c.event_type])).toEqual([
+      ['email', 'granted', 1, 'consent_changed'],
+      ['email', 'revoked', 2, 'unsubscribed'],
+      ['sms', 'granted', 1, 'consent_changed'],
+    ]);
+    const view = (await store.profileById(tenant, a.customer360Id))!;
+    expect(view.consent.email).toMatchObject({ status: 'revoked', version: 2, source: 'messaging' });
+    expect(view.consent.sms).toMatchObject({ status: 'granted', version: 1 });
+    // A redelivered consent event is recorded once.
+    await resolve({ ...consent({ source_record_id: 'CRM-1' }, 'email', 'granted', BASE_TIME + 1000), event_id: history[0]!.event_id });
+    expect((await store.consentHistory(tenant, a.customer360Id))!).toHaveLength(3);
+  });
+
   it('partitions events into the same profiles whatever the order they arrive in', async () => {
     type Spec = { id: string; identity: Partial<Identity>; source?: Source };
     const specs: Spec[] = [

@@ -5,7 +5,7 @@ CREATE TABLE IF NOT EXISTS consent_records (
   customer360_id  uuid NOT NULL,
   scope           text NOT NULL,            -- email, sms, push, whatsapp
   status          text NOT NULL CHECK (status IN ('granted', 'revoked')),
-  version         integer NOT NULL,         -- 1, 2, ... per profile and scope, in the order recorded
+  version         integer NOT NULL,         -- 1, 2, ... per profile and scope, in the order recorded (renumbered when profiles merge)
   policy_version  text,
   occurred_at     timestamptz NOT NULL,     -- when the person gave or withdrew it
   source          text NOT NULL,            -- crm, messaging, web, ...
