@@ -67,7 +67,8 @@ export const SENDGRID_EVENT_TYPES: Readonly<Record<string, string>> = {
   unsubscribe: 'unsubscribed',
   group_unsubscribe: 'unsubscribed',
   spamreport: 'unsubscribed',
-  group_resubscribe: 'consent_changed',
+  // A resubscribe to one suppression group is not consent to the whole email channel: it stays an
+  // engagement event (email_group_resubscribe, the group in campaign_id) and grants nothing.
 };
 
 /** SendGrid's bounce "type" to the envelope's bounce_type. */
@@ -111,9 +112,7 @@ export function envelopeOfSendGridEvent(event: unknown): { envelope: MessagingEn
   const messageId = text(event.sg_message_id);
   const ip = text(event.ip);
   let properties: Record<string, string | number>;
-  if (type === 'consent_changed') {
-    properties = compact({ scope: 'email', status: 'granted', ip, reason: name });
-  } else if (type === 'unsubscribed') {
+  if (type === 'unsubscribed') {
     properties = compact({
       message_id: messageId,
       channel: 'email',

@@ -126,7 +126,7 @@ describe('messaging webhooks', () => {
       ['sg-ev-3', 'message_clicked'],
       ['sg-ev-4', 'message_bounced'],
       ['sg-ev-5', 'unsubscribed'],
-      ['sg-ev-6', 'consent_changed'],
+      ['sg-ev-6', 'email_group_resubscribe'],
       ['sg-ev-7', 'email_machine_open'],
     ]);
   });

@@ -39,7 +39,7 @@ describe('SendGrid event mapping', () => {
     ['unsubscribe', 'unsubscribed'],
     ['group_unsubscribe', 'unsubscribed'],
     ['spamreport', 'unsubscribed'],
-    ['group_resubscribe', 'consent_changed'],
+    ['group_resubscribe', 'email_group_resubscribe'],
   ])('maps %s to %s', (event, type) => {
     expect(sendgrid({ event, sg_event_id: `ev-${event}` }).type).toBe(type);
   });
@@ -92,10 +92,11 @@ describe('SendGrid event mapping', () => {
     });
   });
 
-  it('maps a group resubscribe to email consent granted', () => {
+  it('keeps a group resubscribe an engagement event that grants no channel consent', () => {
     const e = sendgrid({ event: 'group_resubscribe', asm_group_id: 42, ip: '192.0.2.1' });
-    expect(e.type).toBe('consent_changed');
-    expect(e.properties).toEqual({ scope: 'email', status: 'granted', ip: '192.0.2.1', reason: 'group_resubscribe' });
+    expect(e.type).toBe('email_group_resubscribe');
+    expect(e.properties).toMatchObject({ channel: 'email', ip: '192.0.2.1' });
+    expect(e.properties).not.toHaveProperty('status');
   });
 
   it('takes a single category as the campaign', () => {
