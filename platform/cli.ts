@@ -129,6 +129,32 @@ export async function main(argv: string[]): Promise<void> {
       await migrate(config, createLogger(config.logLevel));
     });
 
+  program
+    .command('dedupe')
+    .description('cluster a CSV or NDJSON file of person records: one line per record, record_id,customer360_id,confidence')
+    .requiredOption('--input <file>', 'CSV (header row) or NDJSON (.ndjson, .jsonl) of person records')
+    .requiredOption('--out <file>', 'where to write record_id,customer360_id,confidence')
+    .option('--id-column <column>', 'the column of record IDs (default: record_id, rec_id, id)')
+    .option('--truth <column>', 'the true cluster: COLUMN, or COLUMN:REGEX whose first group is the cluster; never used for matching')
+    .option('--map <spec...>', 'column=field overrides, e.g. "Vorname=first_name"')
+    .option('--link-threshold <p>', 'match probability to link at', '0.999')
+    .option('--review-threshold <p>', 'match probability to suggest for review at', '0.9')
+    .action(async (options: { input: string; out: string; idColumn?: string; truth?: string; map?: string[]; linkThreshold: string; reviewThreshold: string }) => {
+      const { runDedupe } = await import('../resolver/dedupe/dedupe.ts');
+      const summary = runDedupe({ ...options, linkThreshold: Number(options.linkThreshold), reviewThreshold: Number(options.reviewThreshold) });
+      const lines = [
+        `${summary.records} records -> ${summary.clusters} clusters (${summary.candidates} candidate pairs, ${summary.links} links, ${summary.reviews} pairs for review) in ${summary.seconds.toFixed(1)} s; written to ${options.out}`,
+      ];
+      if (summary.quality) {
+        const { pairs, bcubed } = summary.quality;
+        lines.push(
+          `pairwise: precision ${pairs.precision.toFixed(4)}, recall ${pairs.recall.toFixed(4)}, F1 ${pairs.f1.toFixed(4)} (${pairs.truePositives} of ${pairs.predicted} predicted pairs true, ${pairs.actual} true pairs)`,
+          `B-cubed:  precision ${bcubed.precision.toFixed(4)}, recall ${bcubed.recall.toFixed(4)}, F1 ${bcubed.f1.toFixed(4)}`,
+        );
+      }
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+
   const keys = program.command('keys').description('API keys kept in Postgres as digests: create (shown once), list, revoke');
   const runKeys = async (action: Parameters<typeof import('./keys-command.ts').runKeysCommand>[2]) => {
     const config = loadConfig();

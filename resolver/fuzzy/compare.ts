@@ -1,0 +1,129 @@
+/**
+ * Comparisons of two person records, each giving a level from the most to the least alike
+ * (as in the Fellegi-Sunter model): the level's m and u probabilities make its match weight.
+ * Missing values give no level (no evidence either way).
+ */
+import { distance as levenshtein } from 'fastest-levenshtein';
+import jaroWinkler from 'talisman/metrics/jaro-winkler.js';
+import type { PersonRecord } from './person.ts';
+
+export interface Comparison {
+  name: string;
+  /** Levels from the most alike to the least; the last is "different". */
+  levels: readonly string[];
+  /** The level index of a pair, or -1 when either value is missing. */
+  level(a: PersonRecord, b: PersonRecord): number;
+}
+
+const jw = (a: string, b: string) => (a === b ? 1 : jaroWinkler(a, b));
+
+/** Levels by Jaro-Winkler similarity: exact, then each threshold, then different. */
+function stringComparison(name: string, field: keyof PersonRecord, thresholds: number[]): Comparison {
+  const levels = ['exact', ...thresholds.map((t) => `jw>=${t}`), 'different'];
+  return {
+    name,
+    levels,
+    level(a, b) {
+      const x = a[field];
+      const y = b[field];
+      if (!x || !y) return -1;
+      if (x === y) return 0;
+      const s = jw(x, y);
+      const i = thresholds.findIndex((t) => s >= t);
+      return i === -1 ? levels.length - 1 : i + 1;
+    },
+  };
+}
+
+/** Levels by edit distance: exact, one edit, different. */
+function editComparison(name: string, field: keyof PersonRecord): Comparison {
+  return {
+    name,
+    levels: ['exact', 'one edit', 'different'],
+    level(a, b) {
+      const x = a[field];
+      const y = b[field];
+      if (!x || !y) return -1;
+      if (x === y) return 0;
+      return levenshtein(x, y) === 1 ? 1 : 2;
+    },
+  };
+}
+
+function exactComparison(name: string, field: keyof PersonRecord): Comparison {
+  return {
+    name,
+    levels: ['exact', 'different'],
+    level(a, b) {
+      const x = a[field];
+      const y = b[field];
+      if (!x || !y) return -1;
+      return x === y ? 0 : 1;
+    },
+  };
+}
+
+/** A name compared with the same field, or with the other name field when given and surname were swapped. */
+function nameComparison(name: string, field: 'given' | 'surname', other: 'given' | 'surname'): Comparison {
+  const levels = ['exact', 'jw>=0.94', 'jw>=0.88', 'swapped with the other name', 'different'];
+  return {
+    name,
+    levels,
+    level(a, b) {
+      const x = a[field];
+      const y = b[field];
+      if (!x || !y) return -1;
+      if (x === y) return 0;
+      const s = jw(x, y);
+      if (s >= 0.94) return 1;
+      if (s >= 0.88) return 2;
+      const crossA = a[other];
+      const crossB = b[other];
+      if ((crossB && jw(x, crossB) >= 0.94) || (crossA && jw(crossA, y) >= 0.94)) return 3;
+      return 4;
+    },
+  };
+}
+
+/** Dates of birth (YYYYMMDD): exact, one digit off, day and month swapped or two digits transposed, same year, different. */
+const dateOfBirth: Comparison = {
+  name: 'date_of_birth',
+  levels: ['exact', 'one digit', 'transposed', 'same year', 'different'],
+  level(a, b) {
+    const x = a.dob;
+    const y = b.dob;
+    if (!x || !y) return -1;
+    if (x === y) return 0;
+    let diff = 0;
+    for (let i = 0; i < 8; i++) if (x[i] !== y[i]) diff++;
+    if (diff === 1) return 1;
+    if (x.slice(0, 4) === y.slice(0, 4) && x.slice(4, 6) === y.slice(6, 8) && x.slice(6, 8) === y.slice(4, 6)) return 2;
+    if (diff === 2) {
+      const i = [...x].findIndex((c, k) => c !== y[k]);
+      if (i < 7 && x[i] === y[i + 1] && x[i + 1] === y[i]) return 2;
+    }
+    if (x.slice(0, 4) === y.slice(0, 4)) return 3;
+    return 4;
+  },
+};
+
+/** The comparisons of the model, in a fixed order. */
+export const COMPARISONS: readonly Comparison[] = [
+  nameComparison('given_name', 'given', 'surname'),
+  nameComparison('surname', 'surname', 'given'),
+  dateOfBirth,
+  exactComparison('street_number', 'streetNumber'),
+  stringComparison('street', 'street', [0.92, 0.8]),
+  stringComparison('locality', 'locality', [0.9]),
+  stringComparison('city', 'city', [0.92, 0.8]),
+  editComparison('postcode', 'postcode'),
+  exactComparison('region', 'region'),
+  editComparison('source_id', 'sourceId'),
+  exactComparison('email', 'email'),
+  exactComparison('phone', 'phone'),
+];
+
+/** The level of every comparison for a pair (-1 where a value is missing). */
+export function comparisonVector(a: PersonRecord, b: PersonRecord, comparisons: readonly Comparison[] = COMPARISONS): number[] {
+  return comparisons.map((c) => c.level(a, b));
+}

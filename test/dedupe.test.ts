@@ -1,0 +1,70 @@
+/**
+ * The matcher on the FEBRL data sets through `c360 dedupe` (and its library function): the
+ * quality targets of the product, and the output format.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { mapColumns, runDedupe } from '../resolver/dedupe/dedupe.ts';
+
+const data = (file: string) => path.resolve('test/data/febrl', file);
+const TRUTH = 'rec_id:rec-(\\d+)-';
+const tmp = (name: string) => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'c360-dedupe-')), name);
+
+describe('c360 dedupe on FEBRL', () => {
+  it('dataset3 (5,000 records, 2,000 people): pairwise precision >= 0.995 and recall >= 0.98', () => {
+    const out = tmp('d3.csv');
+    const summary = runDedupe({ input: data('dataset3.csv'), out, truth: TRUTH });
+    expect(summary.records).toBe(5000);
+    expect(summary.quality!.pairs.actual).toBe(6538);
+    expect(summary.quality!.pairs.precision).toBeGreaterThanOrEqual(0.995);
+    expect(summary.quality!.pairs.recall).toBeGreaterThanOrEqual(0.98);
+    expect(summary.quality!.bcubed.f1).toBeGreaterThanOrEqual(0.995);
+    const lines = fs.readFileSync(out, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('record_id,customer360_id,confidence');
+    expect(lines).toHaveLength(5001);
+    expect(lines[1]).toMatch(/^rec-\d+-(org|dup-\d+),[0-9a-f-]{36},(0|1)\.\d{4}$/);
+  });
+
+  it('dataset4a + dataset4b linkage (5,000 true links): F1 >= 0.995', () => {
+    const joined = tmp('d4.csv');
+    const a = fs.readFileSync(data('dataset4a.csv'), 'utf8');
+    const b = fs.readFileSync(data('dataset4b.csv'), 'utf8').split(/\r?\n/).slice(1).join('\n');
+    fs.writeFileSync(joined, `${a}\n${b}`);
+    const summary = runDedupe({ input: joined, out: tmp('d4-out.csv'), truth: TRUTH });
+    expect(summary.records).toBe(10_000);
+    expect(summary.quality!.pairs.actual).toBe(5000);
+    expect(summary.quality!.pairs.f1).toBeGreaterThanOrEqual(0.995);
+  });
+
+  it('runs as a command and prints the figures, never using the truth column as evidence', async () => {
+    const out = tmp('d1.csv');
+    const { stdout } = await promisify(execFile)(process.execPath, ['bin/c360.js', 'dedupe', '--input', data('dataset1.csv'), '--out', out, '--truth', TRUTH]);
+    expect(stdout).toMatch(/1000 records -> \d+ clusters/);
+    expect(stdout).toMatch(/pairwise: precision 1\.0000, recall 1\.0000/);
+    // The truth column is a label only: with every other column removed, nothing links.
+    const onlyIds = tmp('ids.csv');
+    fs.writeFileSync(onlyIds, `rec_id,given_name\n${['rec-1-org', 'rec-1-dup-0', 'rec-2-org'].map((id, i) => `${id},name${i}`).join('\n')}\n`);
+    const summary = runDedupe({ input: onlyIds, out: tmp('ids-out.csv'), truth: TRUTH });
+    expect(summary.clusters).toBe(3);
+  });
+
+  it('recognises common column names and takes --map overrides', () => {
+    const mapping = mapColumns(['Rec ID', 'Given Name', 'Surname', 'DOB', 'Suburb', 'Postcode', 'Soc Sec ID', 'Vorname']);
+    expect(Object.fromEntries(mapping)).toMatchObject({
+      record_id: 'Rec ID',
+      first_name: 'Given Name',
+      last_name: 'Surname',
+      date_of_birth: 'DOB',
+      city: 'Suburb',
+      postal_code: 'Postcode',
+      source_record_id: 'Soc Sec ID',
+    });
+    expect(mapColumns(['id', 'Vorname'], ['Vorname=first_name']).get('first_name')).toBe('Vorname');
+    expect(() => mapColumns(['id'], ['Missing=first_name'])).toThrow(/no column "Missing"/);
+    expect(() => mapColumns(['id'], ['id=shoe_size'])).toThrow(/field one of/);
+  });
+});
