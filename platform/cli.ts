@@ -139,12 +139,24 @@ export async function main(argv: string[]): Promise<void> {
     .option('--map <spec...>', 'column=field overrides, e.g. "Vorname=first_name"')
     .option('--link-threshold <p>', 'match probability to link at', '0.999')
     .option('--review-threshold <p>', 'match probability to suggest for review at', '0.9')
-    .action(async (options: { input: string; out: string; idColumn?: string; truth?: string; map?: string[]; linkThreshold: string; reviewThreshold: string }) => {
+    .option('--in-memory', 'cluster in memory with the same model instead of through the resolver and Postgres')
+    .option('--keep', "keep the dedupe tenant's profiles in Postgres (its name is printed)")
+    .option('--shuffle <seed>', 'resolve the records in an order shuffled with this seed')
+    .action(async (options: { input: string; out: string; idColumn?: string; truth?: string; map?: string[]; linkThreshold: string; reviewThreshold: string; inMemory?: boolean; keep?: boolean; shuffle?: string }) => {
       const { runDedupe } = await import('../resolver/dedupe/dedupe.ts');
-      const summary = runDedupe({ ...options, linkThreshold: Number(options.linkThreshold), reviewThreshold: Number(options.reviewThreshold) });
+      const progress = process.stderr.isTTY ? (done: number, total: number) => process.stderr.write(`\r  resolved ${done} of ${total} records`) : undefined;
+      const summary = await runDedupe({
+        ...options,
+        linkThreshold: Number(options.linkThreshold),
+        reviewThreshold: Number(options.reviewThreshold),
+        shuffle: options.shuffle === undefined ? undefined : Number(options.shuffle),
+        onProgress: progress,
+      });
+      if (progress) process.stderr.write('\n');
       const lines = [
-        `${summary.records} records -> ${summary.clusters} clusters (${summary.candidates} candidate pairs, ${summary.links} links, ${summary.reviews} pairs for review) in ${summary.seconds.toFixed(1)} s; written to ${options.out}`,
+        `${summary.records} records -> ${summary.clusters} clusters through the ${summary.engine === 'memory' ? 'in-memory matcher' : 'resolver'} (${summary.candidates} candidate pairs, ${summary.links} links, ${summary.reviews} suggested for review) in ${summary.seconds.toFixed(1)} s; written to ${options.out}`,
       ];
+      if (summary.tenant) lines.push(`kept as tenant ${summary.tenant}`);
       if (summary.quality) {
         const { pairs, bcubed } = summary.quality;
         lines.push(

@@ -10,6 +10,11 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { MatchedRule, ProfileChange, ProfileChangeKind, RawEvent } from '../schemas/types.ts';
 import { CONFIDENCE, STRENGTH, identifierKey, matchRule, type Identifier } from './identifiers.ts';
+import { blockingKeys } from './fuzzy/blocking.ts';
+import { comparisonVector } from './fuzzy/compare.ts';
+import { defaultModel, scoreVector, weights, type Contribution, type MatchModel, type PairScore } from './fuzzy/model.ts';
+import { personRecordOfEvent, recordFingerprint } from './fuzzy/of-event.ts';
+import type { PersonRecord } from './fuzzy/person.ts';
 
 export interface TraitValue {
   value: string;
@@ -121,7 +126,76 @@ export interface ConsentRecord {
   recorded_at: string;
 }
 
+/** A tenant's match model and thresholds. */
+export interface TenantMatching {
+  model: MatchModel;
+  linkThreshold: number;
+  reviewThreshold: number;
+}
+
+/** Without a model of its own, a tenant links at 0.999 and suggests reviews from 0.9. */
+export const DEFAULT_MATCHING: TenantMatching = { model: defaultModel(), linkThreshold: 0.999, reviewThreshold: 0.9 };
+
+/** A blocking key shared by more profiles than this finds no candidates: too common to tell people apart. */
+export const MAX_BLOCK_PROFILES = 200;
+const MODEL_CACHE_MS = 30_000;
+
 export function createGraphStore(pool: pg.Pool) {
+  const matchingCache = new Map<string, { matching: TenantMatching & { weights: number[][] }; until: number }>();
+  async function matchingOf(client: pg.PoolClient, tenantId: string) {
+    const hit = matchingCache.get(tenantId);
+    if (hit && hit.until > Date.now()) return hit.matching;
+    const { rows } = await client.query<{ model: MatchModel; link_threshold: number; review_threshold: number }>(
+      'SELECT model, link_threshold, review_threshold FROM match_models WHERE tenant_id = $1',
+      [tenantId],
+    );
+    const base = rows[0] ? { model: rows[0].model, linkThreshold: rows[0].link_threshold, reviewThreshold: rows[0].review_threshold } : DEFAULT_MATCHING;
+    const matching = { ...base, weights: weights(base.model) };
+    matchingCache.set(tenantId, { matching, until: Date.now() + MODEL_CACHE_MS });
+    return matching;
+  }
+
+  /**
+   * Profiles whose stored person records score at or above the review threshold against the
+   * event's record, with the best score of each; candidates come from shared blocking keys.
+   */
+  async function fuzzyCandidates(client: pg.PoolClient, tenantId: string, record: PersonRecord, keys: string[]) {
+    const matching = await matchingOf(client, tenantId);
+    const { rows: ids } = await client.query<{ customer360_id: string }>(
+      `SELECT DISTINCT b.customer360_id FROM blocking_keys b
+         JOIN (SELECT key FROM blocking_keys WHERE tenant_id = $1 AND key = ANY($2::text[])
+                GROUP BY key HAVING count(*) <= $3) usable ON usable.key = b.key
+        WHERE b.tenant_id = $1`,
+      [tenantId, keys, MAX_BLOCK_PROFILES],
+    );
+    const scores = new Map<string, PairScore>();
+    if (ids.length === 0) return { matching, scores };
+    const { rows } = await client.query<{ customer360_id: string; record: PersonRecord }>(
+      'SELECT customer360_id, record FROM person_records WHERE tenant_id = $1 AND customer360_id = ANY($2::uuid[])',
+      [tenantId, ids.map((r) => r.customer360_id)],
+    );
+    for (const row of rows) {
+      const score = scoreVector(matching.model, comparisonVector(record, row.record), matching.weights);
+      const best = scores.get(row.customer360_id);
+      if (score.probability >= matching.reviewThreshold && (!best || score.probability > best.probability)) scores.set(row.customer360_id, score);
+    }
+    return { matching, scores };
+  }
+
+  /** Keeps the event's person record and its blocking keys with the profile. */
+  async function rememberRecord(client: pg.PoolClient, tenantId: string, customer360Id: string, record: PersonRecord, keys: string[], eventId: string) {
+    const { id: _id, ...content } = record;
+    await client.query(
+      `INSERT INTO person_records (tenant_id, customer360_id, fingerprint, record, event_id) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT DO NOTHING`,
+      [tenantId, customer360Id, recordFingerprint(record), JSON.stringify({ id: eventId, ...content }), eventId],
+    );
+    await client.query(
+      'INSERT INTO blocking_keys (tenant_id, key, customer360_id) SELECT $1, k, $2 FROM unnest($3::text[]) AS k ON CONFLICT DO NOTHING',
+      [tenantId, customer360Id, keys],
+    );
+  }
+
   async function consentHistory(client: pg.PoolClient | pg.Pool, tenantId: string, id: string): Promise<ConsentRecord[]> {
     const { rows } = await client.query(
       `SELECT scope, status, version, policy_version, occurred_at, source, ip, event_type, event_id, reason, recorded_at
@@ -202,7 +276,16 @@ export function createGraphStore(pool: pg.Pool) {
 
   async function resolveOnce(client: pg.PoolClient, event: RawEvent, identifiers: Identifier[]): Promise<Resolution> {
     const tenantId = event.tenant_id;
-    const keys = [...new Set([['event', tenantId, event.event_id].join('\u001f'), ...identifiers.map((i) => identifierKey(tenantId, i))])].sort();
+    const record = personRecordOfEvent(event);
+    const recordKeys = record ? blockingKeys(record) : [];
+    const keys = [
+      ...new Set([
+        ['event', tenantId, event.event_id].join('\u001f'),
+        ...identifiers.map((i) => identifierKey(tenantId, i)),
+        // Events that could match the same profiles by their fuzzy evidence wait for each other too.
+        ...recordKeys.map((k) => ['block', tenantId, k].join('\u001f')),
+      ]),
+    ].sort();
     await client.query(
       'SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n',
       [keys],
@@ -240,7 +323,9 @@ export function createGraphStore(pool: pg.Pool) {
           )
         ).rows
       : [];
-    const candidateIds = [...new Set(owned.map((o) => o.customer360_id))].sort();
+    const fuzzy = record ? await fuzzyCandidates(client, tenantId, record, recordKeys) : null;
+    const fuzzyLinks = new Map([...(fuzzy?.scores ?? [])].filter(([, score]) => score.probability >= fuzzy!.matching.linkThreshold));
+    const candidateIds = [...new Set([...owned.map((o) => o.customer360_id), ...fuzzyLinks.keys()])].sort();
     const candidates = candidateIds.length
       ? (
           await client.query<ProfileRow>(
@@ -302,7 +387,14 @@ export function createGraphStore(pool: pg.Pool) {
       const owner = ownerOf(i);
       return owner !== undefined && compatible.some((c) => c.customer360_id === owner);
     });
-    const rule: MatchedRule = kind === 'created' ? 'new_profile' : matchRule(evidence);
+    // The probabilistic link of highest probability among the joining profiles, when no identifier links.
+    const fuzzyBest = [...fuzzyLinks]
+      .filter(([id]) => compatible.some((c) => c.customer360_id === id))
+      .sort((a, b) => b[1].probability - a[1].probability)[0];
+    const exactRule = matchRule(evidence);
+    const rule: MatchedRule = kind === 'created' ? 'new_profile' : exactRule === 'new_profile' && fuzzyBest ? 'probabilistic' : exactRule;
+    const linkEvidence: (Identifier | { probability: number; contributions: Contribution[] })[] =
+      rule === 'probabilistic' ? [{ probability: fuzzyBest![1].probability, contributions: fuzzyBest![1].contributions }] : evidence;
     let traits = survivor.traits;
     let changed = kind === 'created';
 
@@ -310,7 +402,7 @@ export function createGraphStore(pool: pg.Pool) {
       kind = 'merged';
       changed = true;
       for (const merged of compatible.filter((c) => mergedIds.includes(c.customer360_id))) traits = surviveTraits(traits, merged.traits);
-      for (const table of ['identifiers', 'consent_records']) {
+      for (const table of ['identifiers', 'consent_records', 'person_records']) {
         await client.query(`UPDATE ${table} SET customer360_id = $2 WHERE tenant_id = $1 AND customer360_id = ANY($3::uuid[])`, [
           tenantId,
           survivor.customer360_id,
@@ -322,6 +414,13 @@ export function createGraphStore(pool: pg.Pool) {
          WHERE tenant_id = $1 AND (customer360_id = ANY($3::uuid[]) OR merged_into = ANY($3::uuid[]))`,
         [tenantId, survivor.customer360_id, mergedIds, now],
       );
+      await client.query(
+        `INSERT INTO blocking_keys (tenant_id, key, customer360_id)
+         SELECT tenant_id, key, $2 FROM blocking_keys WHERE tenant_id = $1 AND customer360_id = ANY($3::uuid[])
+         ON CONFLICT DO NOTHING`,
+        [tenantId, survivor.customer360_id, mergedIds],
+      );
+      await client.query('DELETE FROM blocking_keys WHERE tenant_id = $1 AND customer360_id = ANY($2::uuid[])', [tenantId, mergedIds]);
       // The merged consent histories become one: versions renumbered per scope in the order recorded.
       await client.query(
         `UPDATE consent_records c SET version = r.v
@@ -333,7 +432,7 @@ export function createGraphStore(pool: pg.Pool) {
       await client.query(
         `INSERT INTO profile_merges (tenant_id, survivor_id, merged_id, event_id, rule, evidence)
          SELECT $1, $2, m, $4, $5, $6 FROM unnest($3::uuid[]) AS m`,
-        [tenantId, survivor.customer360_id, mergedIds, event.event_id, rule, JSON.stringify(evidence)],
+        [tenantId, survivor.customer360_id, mergedIds, event.event_id, rule, JSON.stringify(linkEvidence)],
       );
     }
     if (blocked.length) {
@@ -372,11 +471,22 @@ export function createGraphStore(pool: pg.Pool) {
       'UPDATE profiles SET traits = $3, version = $4, updated_at = CASE WHEN $5 THEN $6 ELSE updated_at END WHERE tenant_id = $1 AND customer360_id = $2',
       [tenantId, survivor.customer360_id, JSON.stringify(updatedTraits), version, changed, now],
     );
-    const confidence = CONFIDENCE[rule];
+    const confidence = rule === 'probabilistic' ? fuzzyBest![1].probability : CONFIDENCE[rule];
     await client.query(
       'INSERT INTO event_links (tenant_id, event_id, customer360_id, rule, confidence, evidence) VALUES ($1, $2, $3, $4, $5, $6)',
-      [tenantId, event.event_id, survivor.customer360_id, rule, confidence, JSON.stringify(evidence)],
+      [tenantId, event.event_id, survivor.customer360_id, rule, confidence, JSON.stringify(linkEvidence)],
     );
+    if (record) {
+      await rememberRecord(client, tenantId, survivor.customer360_id, record, recordKeys, event.event_id);
+      // Probable matches below the link threshold: suggested merges for review.
+      const reviews = [...(fuzzy?.scores ?? [])].filter(([id, score]) => score.probability < fuzzy!.matching.linkThreshold && id !== survivor.customer360_id && !mergedIds.includes(id));
+      for (const [candidateId, score] of reviews) {
+        await client.query(
+          'INSERT INTO match_reviews (tenant_id, customer360_id, candidate_id, probability, evidence, event_id) VALUES ($1, $2, $3, $4, $5, $6)',
+          [tenantId, survivor.customer360_id, candidateId, score.probability, JSON.stringify(score.contributions), event.event_id],
+        );
+      }
+    }
 
     await recordConsent(client, event, survivor.customer360_id);
 

@@ -13,7 +13,8 @@ export interface Identifier {
   value: string;
 }
 
-export const CONFIDENCE: Record<MatchedRule, number> = {
+/** Confidence of each exact rule; a probabilistic link carries its match probability instead. */
+export const CONFIDENCE: Record<Exclude<MatchedRule, 'probabilistic'>, number> = {
   auth_user_id: 1.0,
   email_phone: 0.99,
   source_record_id: 0.98,
@@ -55,7 +56,7 @@ export function extractIdentifiers(event: RawEvent, defaultRegion: string): Extr
 }
 
 /** The rule and confidence of a link, from the identifiers the event shares with the profile. */
-export function matchRule(shared: Identifier[]): MatchedRule {
+export function matchRule(shared: Identifier[]): Exclude<MatchedRule, 'probabilistic'> {
   const types = new Set(shared.map((i) => i.type));
   if (types.has('auth_user_id')) return 'auth_user_id';
   if (types.has('email') && types.has('phone')) return 'email_phone';

@@ -1,23 +1,39 @@
 /**
- * The matcher on the FEBRL data sets through `c360 dedupe` (and its library function): the
- * quality targets of the product, and the output format.
+ * The matcher on the FEBRL data sets through `c360 dedupe`: every record through the resolver of
+ * the stream on Postgres (and the in-memory engine), the quality targets, order independence,
+ * and the output format.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mapColumns, runDedupe } from '../resolver/dedupe/dedupe.ts';
+import { clusteringQuality } from '../resolver/fuzzy/metrics.ts';
+import { migratePostgres } from '../platform/migrate.ts';
+import { postgresMigrations } from '../platform/runtime.ts';
+import { createTestDatabase, type TestDatabase } from './support/engines.ts';
 
 const data = (file: string) => path.resolve('test/data/febrl', file);
 const TRUTH = 'rec_id:rec-(\\d+)-';
 const tmp = (name: string) => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'c360-dedupe-')), name);
+const labelsOf = (file: string) => fs.readFileSync(file, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[1]!);
 
 describe('c360 dedupe on FEBRL', () => {
-  it('dataset3 (5,000 records, 2,000 people): pairwise precision >= 0.995 and recall >= 0.98', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await migratePostgres(db.pool, postgresMigrations());
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('dataset3 through the resolver (5,000 records, 2,000 people): pairwise precision >= 0.995, recall >= 0.98', async () => {
     const out = tmp('d3.csv');
-    const summary = runDedupe({ input: data('dataset3.csv'), out, truth: TRUTH });
+    const summary = await runDedupe({ input: data('dataset3.csv'), out, truth: TRUTH, databaseUrl: db.url });
+    expect(summary.engine).toBe('resolver');
     expect(summary.records).toBe(5000);
     expect(summary.quality!.pairs.actual).toBe(6538);
     expect(summary.quality!.pairs.precision).toBeGreaterThanOrEqual(0.995);
@@ -27,28 +43,41 @@ describe('c360 dedupe on FEBRL', () => {
     expect(lines[0]).toBe('record_id,customer360_id,confidence');
     expect(lines).toHaveLength(5001);
     expect(lines[1]).toMatch(/^rec-\d+-(org|dup-\d+),[0-9a-f-]{36},(0|1)\.\d{4}$/);
-  });
+    // The dedupe tenant is removed afterwards.
+    const left = await db.pool.query("SELECT count(*)::int AS n FROM profiles WHERE tenant_id LIKE 'dedupe_%'");
+    expect(left.rows[0].n).toBe(0);
+  }, 180_000);
 
-  it('dataset4a + dataset4b linkage (5,000 true links): F1 >= 0.995', () => {
+  it('dataset4a + dataset4b linkage through the resolver (5,000 true links): F1 >= 0.995', async () => {
     const joined = tmp('d4.csv');
     const a = fs.readFileSync(data('dataset4a.csv'), 'utf8');
     const b = fs.readFileSync(data('dataset4b.csv'), 'utf8').split(/\r?\n/).slice(1).join('\n');
     fs.writeFileSync(joined, `${a}\n${b}`);
-    const summary = runDedupe({ input: joined, out: tmp('d4-out.csv'), truth: TRUTH });
+    const summary = await runDedupe({ input: joined, out: tmp('d4-out.csv'), truth: TRUTH, databaseUrl: db.url });
     expect(summary.records).toBe(10_000);
     expect(summary.quality!.pairs.actual).toBe(5000);
     expect(summary.quality!.pairs.f1).toBeGreaterThanOrEqual(0.995);
-  });
+  }, 180_000);
 
-  it('runs as a command and prints the figures, never using the truth column as evidence', async () => {
+  it('gives the same clustering whatever the order the records arrive in (three shuffles)', async () => {
+    const outs = [1, 2, 3].map((seed) => tmp(`d1-${seed}.csv`));
+    for (const [k, out] of outs.entries()) {
+      const summary = await runDedupe({ input: data('dataset1.csv'), out, truth: TRUTH, databaseUrl: db.url, shuffle: k + 1 });
+      expect(summary.quality!.pairs.f1).toBe(1);
+    }
+    const [first, ...others] = outs.map(labelsOf);
+    for (const labels of others) expect(clusteringQuality(labels, first!).pairs.f1).toBe(1);
+  }, 180_000);
+
+  it('runs as a command in memory and prints the figures, never using the truth column as evidence', async () => {
     const out = tmp('d1.csv');
-    const { stdout } = await promisify(execFile)(process.execPath, ['bin/c360.js', 'dedupe', '--input', data('dataset1.csv'), '--out', out, '--truth', TRUTH]);
-    expect(stdout).toMatch(/1000 records -> \d+ clusters/);
+    const { stdout } = await promisify(execFile)(process.execPath, ['bin/c360.js', 'dedupe', '--in-memory', '--input', data('dataset1.csv'), '--out', out, '--truth', TRUTH]);
+    expect(stdout).toMatch(/1000 records -> 500 clusters through the in-memory matcher/);
     expect(stdout).toMatch(/pairwise: precision 1\.0000, recall 1\.0000/);
     // The truth column is a label only: with every other column removed, nothing links.
     const onlyIds = tmp('ids.csv');
     fs.writeFileSync(onlyIds, `rec_id,given_name\n${['rec-1-org', 'rec-1-dup-0', 'rec-2-org'].map((id, i) => `${id},name${i}`).join('\n')}\n`);
-    const summary = runDedupe({ input: onlyIds, out: tmp('ids-out.csv'), truth: TRUTH });
+    const summary = await runDedupe({ input: onlyIds, out: tmp('ids-out.csv'), truth: TRUTH, inMemory: true });
     expect(summary.clusters).toBe(3);
   });
 

@@ -5,9 +5,11 @@
  * With `--truth COLUMN` it also prints pairwise precision, recall and F1 and B-cubed F1 against
  * that column, which is never used for matching.
  *
- * Where it stands: the matching runs in memory over the whole file (batch), with the same
- * comparisons, model and thresholds the resolver is to use; the stream resolver's fuzzy path
- * (candidates from Postgres) is not wired yet.
+ * By default every record goes through the resolver of the stream, into a tenant of its own in
+ * Postgres (DATABASE_URL, else the embedded one): the model is first estimated from the file
+ * (u from random pairs, m by EM over the blocked pairs) and stored as that tenant's model; the
+ * tenant is removed afterwards unless --keep. `--in-memory` clusters the file in memory with the
+ * same comparisons and model instead (faster, no database).
  */
 import fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -17,6 +19,8 @@ import { personRecord, type PersonRecord } from '../fuzzy/person.ts';
 import { matchRecords, type MatchResult } from '../fuzzy/cluster.ts';
 import { clusteringQuality, type Quality } from '../fuzzy/metrics.ts';
 import { seededRandom } from '../../ingest/demo-data.ts';
+import type { MatchModel } from '../fuzzy/model.ts';
+import type { RawEvent } from '../../schemas/types.ts';
 
 /** Fields of a person record and the column names that mean them (compared without case, spaces or punctuation). */
 export const DEDUPE_COLUMNS = {
@@ -49,9 +53,22 @@ export interface DedupeOptions {
   map?: string[];
   linkThreshold?: number;
   reviewThreshold?: number;
+  /** Cluster in memory instead of through the resolver. */
+  inMemory?: boolean;
+  /** Keep the dedupe tenant's profiles in Postgres. */
+  keep?: boolean;
+  /** Records resolved at once (the resolver's locks keep concurrent records correct). */
+  concurrency?: number;
+  /** Resolve the records in an order shuffled with this seed (to measure order independence). */
+  shuffle?: number;
+  /** Postgres to resolve in; DATABASE_URL or the embedded one by default. */
+  databaseUrl?: string;
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface DedupeSummary {
+  engine: 'resolver' | 'memory';
+  tenant: string | null;
   records: number;
   clusters: number;
   candidates: number;
@@ -108,7 +125,7 @@ function parseTruth(spec: string): { column: string; label: (value: string) => s
   return { column: spec.slice(0, colon), label: (v) => pattern.exec(v)?.[1] ?? v };
 }
 
-export function runDedupe(options: DedupeOptions): DedupeSummary {
+export async function runDedupe(options: DedupeOptions): Promise<DedupeSummary> {
   const started = performance.now();
   const rows = readRows(options.input);
   if (rows.length === 0) throw new Error(`${options.input} holds no records`);
@@ -149,29 +166,150 @@ export function runDedupe(options: DedupeOptions): DedupeSummary {
       phone: value(row, 'phone'),
     });
   });
-  const result: MatchResult = matchRecords(records, {
-    linkThreshold: options.linkThreshold ?? 0.999,
-    reviewThreshold: options.reviewThreshold ?? 0.9,
-    train: true,
-    random: seededRandom(360),
-  });
-  const ids = new Map<number, string>();
+  const linkThreshold = options.linkThreshold ?? 0.999;
+  const reviewThreshold = options.reviewThreshold ?? 0.9;
+  // The model is estimated from the file in both engines; the in-memory engine also clusters.
+  const result: MatchResult = matchRecords(records, { linkThreshold, reviewThreshold, train: true, random: seededRandom(360) });
+  let labels: string[];
+  let confidence: number[];
+  let tenant: string | null = null;
+  let reviews = result.reviews.length;
+  let links = result.links.length;
+  if (options.inMemory) {
+    const ids = new Map<number, string>();
+    labels = records.map((_, i) => {
+      const root = result.cluster[i]!;
+      if (!ids.has(root)) ids.set(root, randomUUID());
+      return ids.get(root)!;
+    });
+    confidence = result.confidence;
+  } else {
+    tenant = `dedupe_${randomUUID().slice(0, 8)}`;
+    const resolved = await resolveThroughGraph({ tenant, rows, mapping, value, records, model: result.model, linkThreshold, reviewThreshold, options });
+    labels = resolved.labels;
+    confidence = resolved.confidence;
+    reviews = resolved.reviews;
+    links = resolved.links;
+  }
   const lines = ['record_id,customer360_id,confidence'];
   const csv = (s: string) => (/[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
-  records.forEach((r, i) => {
-    const root = result.cluster[i]!;
-    if (!ids.has(root)) ids.set(root, randomUUID());
-    lines.push(`${csv(r.id)},${ids.get(root)},${result.confidence[i]!.toFixed(4)}`);
-  });
+  records.forEach((r, i) => lines.push(`${csv(r.id)},${labels[i]},${confidence[i]!.toFixed(4)}`));
   fs.writeFileSync(options.out, `${lines.join('\n')}\n`);
-  const quality = truth ? clusteringQuality(result.cluster.map(String), rows.map((row) => truth.label(row[truth.column] ?? ''))) : null;
+  const quality = truth ? clusteringQuality(labels, rows.map((row) => truth.label(row[truth.column] ?? ''))) : null;
   return {
+    engine: options.inMemory ? 'memory' : 'resolver',
+    tenant: options.keep ? tenant : null,
     records: records.length,
-    clusters: ids.size,
+    clusters: new Set(labels).size,
     candidates: result.candidates,
-    links: result.links.length,
-    reviews: result.reviews.length,
+    links,
+    reviews,
     seconds: (performance.now() - started) / 1000,
     quality,
   };
+}
+
+const TENANT_TABLES = ['event_links', 'identifiers', 'profile_merges', 'blocked_merges', 'consent_records', 'person_records', 'blocking_keys', 'match_reviews', 'match_models', 'profiles'];
+
+/** Every record as an event through the resolver's graph store, in a tenant of its own. */
+async function resolveThroughGraph(args: {
+  tenant: string;
+  rows: Record<string, string>[];
+  mapping: Map<DedupeField, string>;
+  value: (row: Record<string, string>, field: DedupeField) => string;
+  records: PersonRecord[];
+  model: MatchModel;
+  linkThreshold: number;
+  reviewThreshold: number;
+  options: DedupeOptions;
+}): Promise<{ labels: string[]; confidence: number[]; reviews: number; links: number }> {
+  const { loadConfig } = await import('../../platform/config.ts');
+  const { createLogger } = await import('../../platform/logger.ts');
+  const { withToolPostgres } = await import('../../platform/tool-postgres.ts');
+  const { createGraphStore } = await import('../graph-store.ts');
+  const { extractIdentifiers } = await import('../identifiers.ts');
+  const config = loadConfig(process.env, args.options.databaseUrl ? { databaseUrl: args.options.databaseUrl } : {});
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  const { tenant, rows, value, model } = args;
+  return withToolPostgres(config, logger, async (postgres) => {
+    const pool = postgres.pool;
+    await pool.query(
+      'INSERT INTO match_models (tenant_id, model, link_threshold, review_threshold) VALUES ($1, $2, $3, $4)',
+      [tenant, JSON.stringify(model), args.linkThreshold, args.reviewThreshold],
+    );
+    try {
+      const graph = createGraphStore(pool);
+      const received = Date.now();
+      const events: RawEvent[] = rows.map((row, i) => ({
+        event_id: `dedupe-${i}`,
+        tenant_id: tenant,
+        source: 'crm',
+        type: 'contact_updated',
+        occurred_at: received,
+        received_at: received,
+        identity: {
+          auth_user_id: null,
+          email: value(row, 'email') || null,
+          phone: value(row, 'phone') || null,
+          anonymous_id: null,
+          source_record_id: value(row, 'source_record_id') || null,
+        },
+        traits: Object.fromEntries(
+          (
+            [
+              ['first_name', args.records[i]!.given],
+              ['last_name', args.records[i]!.surname],
+              ['date_of_birth', args.records[i]!.dob],
+              ['street_number', args.records[i]!.streetNumber],
+              ['street', args.records[i]!.street],
+              ['address_2', args.records[i]!.locality],
+              ['city', args.records[i]!.city],
+              ['postal_code', args.records[i]!.postcode],
+              ['region', args.records[i]!.region],
+            ] as [string, string | null][]
+          ).filter(([, v]) => v !== null),
+        ),
+        properties: {},
+      }));
+      let done = 0;
+      let next = 0;
+      const order = events.map((_, i) => i);
+      if (args.options.shuffle !== undefined) {
+        const random = seededRandom(args.options.shuffle);
+        for (let i = order.length - 1; i > 0; i--) {
+          const j = Math.floor(random() * (i + 1));
+          [order[i], order[j]] = [order[j]!, order[i]!];
+        }
+      }
+      const worker = async () => {
+        while (next < events.length) {
+          const event = events[order[next++]!]!;
+          await graph.resolve(event, extractIdentifiers(event, config.defaultRegion).identifiers);
+          done++;
+          if (done % 250 === 0) args.options.onProgress?.(done, events.length);
+        }
+      };
+      await Promise.all(Array.from({ length: args.options.concurrency ?? 4 }, worker));
+      await graph.flush();
+      args.options.onProgress?.(done, events.length);
+      // Each record's current profile: the survivor when its first profile was merged away.
+      const { rows: links } = await pool.query<{ event_id: string; current: string; confidence: number }>(
+        `SELECT l.event_id, COALESCE(p.merged_into, p.customer360_id) AS current, l.confidence
+           FROM event_links l JOIN profiles p ON p.tenant_id = l.tenant_id AND p.customer360_id = l.customer360_id
+          WHERE l.tenant_id = $1`,
+        [tenant],
+      );
+      const byEvent = new Map(links.map((l) => [l.event_id, l]));
+      const labels = events.map((e) => byEvent.get(e.event_id)!.current);
+      const confidence = events.map((e) => byEvent.get(e.event_id)!.confidence);
+      const counts = await pool.query<{ reviews: number; links: number }>(
+        `SELECT (SELECT count(*)::int FROM match_reviews WHERE tenant_id = $1) AS reviews,
+                (SELECT count(*)::int FROM event_links WHERE tenant_id = $1 AND rule <> 'new_profile') AS links`,
+        [tenant],
+      );
+      return { labels, confidence, reviews: counts.rows[0]!.reviews, links: counts.rows[0]!.links };
+    } finally {
+      if (!args.options.keep) for (const table of TENANT_TABLES) await pool.query(`DELETE FROM ${table} WHERE tenant_id = $1`, [tenant]);
+    }
+  });
 }
