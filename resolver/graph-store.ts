@@ -15,6 +15,10 @@ import { comparisonVector } from './fuzzy/compare.ts';
 import { defaultModel, scoreVector, weights, type Contribution, type MatchModel, type PairScore } from './fuzzy/model.ts';
 import { personRecordOfEvent, recordFingerprint } from './fuzzy/of-event.ts';
 import type { PersonRecord } from './fuzzy/person.ts';
+import jaroWinkler from 'talisman/metrics/jaro-winkler.js';
+import { distance as levenshtein } from 'fastest-levenshtein';
+import { namesMayBeSame } from './names/given-name.ts';
+import { foldText } from './names/fold.ts';
 
 export interface TraitValue {
   value: string;
@@ -126,6 +130,25 @@ export interface ConsentRecord {
   recorded_at: string;
 }
 
+function givenNameOf(traits: RawEvent['traits']): string | null {
+  for (const name of ['first_name', 'given_name', 'firstname']) {
+    const v = traits[name];
+    if (typeof v === 'string' && v.trim() !== '') return v;
+  }
+  return null;
+}
+
+/**
+ * Two given names that belong to different people: not the same after nicknames and initials,
+ * and not a likely typo of one another (Jaro-Winkler below 0.85: Ann/Anne are alike, Ann/Bob not).
+ */
+export function givenNamesConflict(a: string, b: string): boolean {
+  if (namesMayBeSame(a, b)) return false;
+  const x = foldText(a);
+  const y = foldText(b);
+  return x !== '' && y !== '' && jaroWinkler(x, y) < 0.85;
+}
+
 /** A tenant's match model and thresholds. */
 export interface TenantMatching {
   model: MatchModel;
@@ -175,6 +198,11 @@ export function createGraphStore(pool: pg.Pool) {
       [tenantId, ids.map((r) => r.customer360_id)],
     );
     for (const row of rows) {
+      // Household members share a surname and an address: clearly different given names (not
+      // swapped with the surname) link only when a national ID agrees within one edit.
+      const theirs = row.record;
+      const givenConflict = record.given && theirs.given && givenNamesConflict(record.given, theirs.given) && !(theirs.surname && !givenNamesConflict(record.given, theirs.surname));
+      if (givenConflict && !(record.sourceId && theirs.sourceId && levenshtein(record.sourceId, theirs.sourceId) <= 1)) continue;
       const score = scoreVector(matching.model, comparisonVector(record, row.record), matching.weights);
       const best = scores.get(row.customer360_id);
       if (score.probability >= matching.reviewThreshold && (!best || score.probability > best.probability)) scores.set(row.customer360_id, score);
@@ -363,8 +391,22 @@ export function createGraphStore(pool: pg.Pool) {
       }
     }
     // Profiles that may join: no auth user ID, or the same one. Different auth user IDs never merge.
-    const compatible = candidates.filter((c) => !authOf.has(c.customer360_id) || authOf.get(c.customer360_id) === anchorAuth);
+    // A profile reached only through a phone or an email (a family phone, a shared inbox) does not
+    // join when the given names clearly differ: household members stay apart.
+    const eventGiven = givenNameOf(event.traits);
+    const sharedOnly = (c: ProfileRow) => {
+      const types = new Set(identifiers.filter((i) => ownerOf(i) === c.customer360_id).map((i) => i.type));
+      return types.size > 0 && [...types].every((t) => t === 'phone' || t === 'email') && !fuzzyLinks.has(c.customer360_id);
+    };
+    const household = (c: ProfileRow) => {
+      const theirs = c.traits.first_name?.value ?? c.traits.given_name?.value;
+      return eventGiven !== null && theirs !== undefined && sharedOnly(c) && givenNamesConflict(eventGiven, theirs);
+    };
+    const compatible = candidates.filter((c) => (!authOf.has(c.customer360_id) || authOf.get(c.customer360_id) === anchorAuth) && !household(c));
     const blocked = candidates.filter((c) => !compatible.includes(c));
+    const blockedReason = blocked.some((c) => authOf.has(c.customer360_id) && authOf.get(c.customer360_id) !== anchorAuth)
+      ? 'different auth user IDs'
+      : 'shared phone or email, different given names';
     const now = new Date();
     let kind: ProfileChangeKind = 'updated';
     let survivor: ProfileRow;
@@ -440,7 +482,7 @@ export function createGraphStore(pool: pg.Pool) {
         tenantId,
         [survivor.customer360_id, ...blocked.map((b) => b.customer360_id)],
         event.event_id,
-        'different auth user IDs',
+        blockedReason,
       ]);
     }
 

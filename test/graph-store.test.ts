@@ -378,7 +378,7 @@ describe('identity graph store (Postgres)', () => {
 
     // An earlier event arriving late does not overwrite a later value (first_name, from t=30),
     // but does overwrite an even earlier one (city, from t=10).
-    await resolve(rawEvent(t, { email: 'hal@mail.test' }, { occurredAt: at(20), traits: { first_name: 'Hank', city: 'Bergen' } }));
+    await resolve(rawEvent(t, { email: 'hal@mail.test' }, { occurredAt: at(20), traits: { first_name: 'Harry', city: 'Bergen' } }));
     let view = await store.profileById(t, id);
     expect(view?.traits).toEqual({ first_name: 'Harold', city: 'Bergen' });
 

@@ -37,7 +37,8 @@ export const DEDUPE_COLUMNS = {
   region: ['state', 'region', 'province', 'county'],
   country: ['country'],
   gender: ['gender', 'sex'],
-  source_record_id: ['source_record_id', 'soc_sec_id', 'ssn', 'national_id', 'customer_number', 'loyalty_id'],
+  source_record_id: ['source_record_id', 'customer_number', 'loyalty_id', 'crm_id'],
+  national_id: ['national_id', 'soc_sec_id', 'ssn', 'tax_id'],
   email: ['email', 'e_mail', 'email_address'],
   phone: ['phone', 'mobile', 'phone_number', 'telephone'],
 } as const;
@@ -161,7 +162,7 @@ export async function runDedupe(options: DedupeOptions): Promise<DedupeSummary> 
       city: value(row, 'city'),
       postcode: value(row, 'postal_code'),
       region: value(row, 'region'),
-      sourceId: value(row, 'source_record_id'),
+      sourceId: value(row, 'national_id'),
       email: value(row, 'email'),
       phone: value(row, 'phone'),
     });
@@ -266,6 +267,7 @@ async function resolveThroughGraph(args: {
               ['city', args.records[i]!.city],
               ['postal_code', args.records[i]!.postcode],
               ['region', args.records[i]!.region],
+              ['national_id', args.records[i]!.sourceId],
             ] as [string, string | null][]
           ).filter(([, v]) => v !== null),
         ),

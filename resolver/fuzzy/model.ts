@@ -35,8 +35,8 @@ const EPSILON = 1e-6;
 export function defaultModel(comparisons: readonly Comparison[] = COMPARISONS): MatchModel {
   const m = comparisons.map((c) => {
     const n = c.levels.length;
-    // exact 0.85, then the near levels share 0.12, "different" 0.03.
-    return c.levels.map((_, i) => (i === 0 ? 0.85 : i === n - 1 ? 0.03 : 0.12 / Math.max(1, n - 2)));
+    // exact 0.85, then the near levels share 0.14, "different" 0.01.
+    return c.levels.map((_, i) => (i === 0 ? 0.85 : i === n - 1 ? 0.01 : 0.14 / Math.max(1, n - 2)));
   });
   const u = comparisons.map((c) => {
     const n = c.levels.length;

@@ -19,6 +19,8 @@ const TRAIT_NAMES = {
   city: ['city', 'suburb', 'town'],
   postcode: ['postal_code', 'postcode', 'zip'],
   region: ['region', 'state', 'province'],
+  // A person's national or membership number, compared with typos allowed; not a source record ID.
+  nationalId: ['national_id', 'ssn', 'soc_sec_id', 'tax_id'],
 } as const;
 
 export function personRecordOfEvent(event: RawEvent): PersonRecord | null {
@@ -47,7 +49,7 @@ export function personRecordOfEvent(event: RawEvent): PersonRecord | null {
     city: trait(TRAIT_NAMES.city),
     postcode: trait(TRAIT_NAMES.postcode),
     region: trait(TRAIT_NAMES.region),
-    sourceId: event.identity.source_record_id,
+    sourceId: trait(TRAIT_NAMES.nationalId),
     email: event.identity.email,
     phone: event.identity.phone,
   });

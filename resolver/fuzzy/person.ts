@@ -15,7 +15,7 @@ export interface PersonRecord {
   city: string | null;
   postcode: string | null;
   region: string | null;
-  /** An ID of the person in a source system, e.g. a national or loyalty number; may hold typos. */
+  /** A national or membership number of the person (traits.national_id); may hold typos. */
   sourceId: string | null;
   email: string | null;
   phone: string | null;
