@@ -167,6 +167,32 @@ export async function main(argv: string[]): Promise<void> {
       process.stdout.write(`${lines.join('\n')}\n`);
     });
 
+  program
+    .command('split')
+    .description('split (unmerge) a merged-away profile off its survivor, through a running server')
+    .requiredOption('--profile <id>', 'the surviving profile')
+    .requiredOption('--merged <id>', 'the profile merged into it, to restore')
+    .option('--reason <text>', 'why, for the audit')
+    .option('--url <url>', 'base URL of the server', 'http://127.0.0.1:8080')
+    .option('--key <apiKey>', "an API key of the profile's tenant (default: C360_API_KEY, else the embedded dev key)")
+    .action(async (options: { profile: string; merged: string; reason?: string; url: string; key?: string }) => {
+      const { resolveApiKey } = await import('../ingest/import.ts');
+      const config = loadConfig();
+      const key = resolveApiKey({ apiKey: options.key, env: process.env, dataDir: config.dataDir });
+      const response = await fetch(`${options.url.replace(/\/$/, '')}/v1/profiles/${encodeURIComponent(options.profile)}/split`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ merged_id: options.merged, reason: options.reason }),
+      });
+      const body = (await response.json()) as { message?: string; survivor?: { customer360_id: string }; restored?: { customer360_id: string } };
+      if (!response.ok) {
+        process.stderr.write(`c360 split: ${response.status} ${body.message ?? ''}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      process.stdout.write(`split ${body.restored!.customer360_id} off ${body.survivor!.customer360_id}; they will not be merged again automatically\n`);
+    });
+
   const keys = program.command('keys').description('API keys kept in Postgres as digests: create (shown once), list, revoke');
   const runKeys = async (action: Parameters<typeof import('./keys-command.ts').runKeysCommand>[2]) => {
     const config = loadConfig();

@@ -179,7 +179,18 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
         registerMessagingRoutes(app, ingest);
       }
       if (services.has('api')) {
-        registerProfileRoutes(app, { graph: graph!, clickhouse: clickhouse!, defaultRegion: config.defaultRegion });
+        registerProfileRoutes(app, {
+          graph: graph!,
+          clickhouse: clickhouse!,
+          defaultRegion: config.defaultRegion,
+          publishChanges: (changes) =>
+            transport.send([
+              {
+                topic: topics.profileChanges,
+                messages: changes.map((c) => ({ key: `${c.tenant_id}:${c.customer360_id}`, value: codec.encode(topics.profileChanges, c) })),
+              },
+            ]),
+        });
       }
       const server = app;
       // Stop HTTP first: in-flight requests finish, new ones are refused.

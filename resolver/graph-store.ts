@@ -149,6 +149,46 @@ export function givenNamesConflict(a: string, b: string): boolean {
   return x !== '' && y !== '' && jaroWinkler(x, y) < 0.85;
 }
 
+const pairKey = (a: string, b: string) => (a < b ? `${a}|${b}` : `${b}|${a}`);
+
+async function exclusionsAmong(client: pg.PoolClient, tenantId: string, ids: string[]): Promise<Set<string>> {
+  if (ids.length < 2) return new Set();
+  const { rows } = await client.query<{ profile_a: string; profile_b: string }>(
+    'SELECT profile_a, profile_b FROM merge_exclusions WHERE tenant_id = $1 AND profile_a = ANY($2::uuid[]) AND profile_b = ANY($2::uuid[])',
+    [tenantId, ids],
+  );
+  return new Set(rows.map((r) => pairKey(r.profile_a, r.profile_b)));
+}
+
+/** What a merge moves from each merged profile, kept in the audit so a split can put it back. */
+interface Moved {
+  identifiers: [string, string, string][];
+  records: string[];
+  consent: string[];
+  /** Profiles merged into the merged one earlier, which now point at the survivor. */
+  chain: string[];
+}
+
+async function whatMoves(client: pg.PoolClient, tenantId: string, mergedIds: string[]): Promise<Map<string, Moved>> {
+  const moved = new Map<string, Moved>(mergedIds.map((id) => [id, { identifiers: [], records: [], consent: [], chain: [] }]));
+  const q = (sql: string) => client.query(sql, [tenantId, mergedIds]);
+  for (const r of (await q('SELECT customer360_id, type, source, value FROM identifiers WHERE tenant_id = $1 AND customer360_id = ANY($2::uuid[])')).rows) {
+    moved.get(r.customer360_id)!.identifiers.push([r.type, r.source, r.value]);
+  }
+  for (const r of (await q('SELECT customer360_id, fingerprint FROM person_records WHERE tenant_id = $1 AND customer360_id = ANY($2::uuid[])')).rows) {
+    moved.get(r.customer360_id)!.records.push(r.fingerprint);
+  }
+  for (const r of (await q('SELECT customer360_id, event_id FROM consent_records WHERE tenant_id = $1 AND customer360_id = ANY($2::uuid[])')).rows) {
+    moved.get(r.customer360_id)!.consent.push(r.event_id);
+  }
+  for (const r of (await q('SELECT customer360_id, merged_into FROM profiles WHERE tenant_id = $1 AND merged_into = ANY($2::uuid[])')).rows) {
+    moved.get(r.merged_into)!.chain.push(r.customer360_id);
+  }
+  return moved;
+}
+
+export class SplitError extends Error {}
+
 /** A tenant's match model and thresholds. */
 export interface TenantMatching {
   model: MatchModel;
@@ -402,11 +442,20 @@ export function createGraphStore(pool: pg.Pool) {
       const theirs = c.traits.first_name?.value ?? c.traits.given_name?.value;
       return eventGiven !== null && theirs !== undefined && sharedOnly(c) && givenNamesConflict(eventGiven, theirs);
     };
-    const compatible = candidates.filter((c) => (!authOf.has(c.customer360_id) || authOf.get(c.customer360_id) === anchorAuth) && !household(c));
+    const allowed = candidates.filter((c) => (!authOf.has(c.customer360_id) || authOf.get(c.customer360_id) === anchorAuth) && !household(c));
+    // Profiles a person split apart are never merged again automatically: oldest first, a profile
+    // joins only when it is not excluded with one already joining.
+    const excluded = await exclusionsAmong(client, tenantId, allowed.map((c) => c.customer360_id));
+    const compatible: ProfileRow[] = [];
+    for (const c of [...allowed].sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || (a.customer360_id < b.customer360_id ? -1 : 1))) {
+      if (!compatible.some((k) => excluded.has(pairKey(k.customer360_id, c.customer360_id)))) compatible.push(c);
+    }
     const blocked = candidates.filter((c) => !compatible.includes(c));
     const blockedReason = blocked.some((c) => authOf.has(c.customer360_id) && authOf.get(c.customer360_id) !== anchorAuth)
       ? 'different auth user IDs'
-      : 'shared phone or email, different given names';
+      : blocked.some((c) => allowed.includes(c))
+        ? 'split apart by a person'
+        : 'shared phone or email, different given names';
     const now = new Date();
     let kind: ProfileChangeKind = 'updated';
     let survivor: ProfileRow;
@@ -444,6 +493,7 @@ export function createGraphStore(pool: pg.Pool) {
       kind = 'merged';
       changed = true;
       for (const merged of compatible.filter((c) => mergedIds.includes(c.customer360_id))) traits = surviveTraits(traits, merged.traits);
+      const moved = await whatMoves(client, tenantId, mergedIds);
       for (const table of ['identifiers', 'consent_records', 'person_records']) {
         await client.query(`UPDATE ${table} SET customer360_id = $2 WHERE tenant_id = $1 AND customer360_id = ANY($3::uuid[])`, [
           tenantId,
@@ -471,11 +521,12 @@ export function createGraphStore(pool: pg.Pool) {
           WHERE c.tenant_id = $1 AND c.event_id = r.event_id AND c.version <> r.v`,
         [tenantId, survivor.customer360_id],
       );
-      await client.query(
-        `INSERT INTO profile_merges (tenant_id, survivor_id, merged_id, event_id, rule, evidence)
-         SELECT $1, $2, m, $4, $5, $6 FROM unnest($3::uuid[]) AS m`,
-        [tenantId, survivor.customer360_id, mergedIds, event.event_id, rule, JSON.stringify(linkEvidence)],
-      );
+      for (const merged of mergedIds) {
+        await client.query(
+          'INSERT INTO profile_merges (tenant_id, survivor_id, merged_id, event_id, rule, evidence, moved) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+          [tenantId, survivor.customer360_id, merged, event.event_id, rule, JSON.stringify(linkEvidence), JSON.stringify(moved.get(merged))],
+        );
+      }
     }
     if (blocked.length) {
       await client.query('INSERT INTO blocked_merges (tenant_id, profile_ids, event_id, reason) VALUES ($1, $2, $3, $4)', [
@@ -596,6 +647,93 @@ export function createGraphStore(pool: pg.Pool) {
       } finally {
         client.release();
       }
+    },
+
+    /**
+     * Splits a merged-away profile off its survivor, from the audit of the merge: the profile is
+     * active again with the identifiers, person records and consent records it brought, and the
+     * pair is never merged again automatically. Events linked to it before the merge are its
+     * own again; identifiers first seen after the merge and the survivor's traits stay with the
+     * survivor. Returns the changes of both profiles, to publish.
+     */
+    async split(tenantId: string, survivorId: string, mergedId: string, reason: string | null): Promise<ProfileChange[]> {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const ids = [survivorId, mergedId].sort();
+        const locked = await client.query<{ customer360_id: string; merged_into: string | null }>(
+          'SELECT customer360_id, merged_into FROM profiles WHERE tenant_id = $1 AND customer360_id = ANY($2::uuid[]) ORDER BY customer360_id FOR UPDATE',
+          [tenantId, ids],
+        );
+        const survivor = locked.rows.find((r) => r.customer360_id === survivorId);
+        if (!survivor || !locked.rows.some((r) => r.customer360_id === mergedId)) throw new SplitError('no such profile');
+        if (survivor.merged_into !== null) throw new SplitError(`${survivorId} was itself merged into ${survivor.merged_into}; split it from there`);
+        const merge = await client.query<{ id: string; moved: Moved }>(
+          `SELECT id, moved FROM profile_merges WHERE tenant_id = $1 AND survivor_id = $2 AND merged_id = $3 AND split_at IS NULL
+           ORDER BY merged_at DESC LIMIT 1`,
+          [tenantId, survivorId, mergedId],
+        );
+        const row = merge.rows[0];
+        if (!row) throw new SplitError(`${mergedId} is not merged into ${survivorId}`);
+        // Merges recorded before the audit kept what moved bring nothing back but the profile itself.
+        const moved: Moved = { ...{ identifiers: [], records: [], consent: [], chain: [] }, ...(row.moved as Partial<Moved>) };
+        const now = new Date();
+        await client.query('UPDATE profiles SET merged_into = NULL, version = version + 1, updated_at = $3 WHERE tenant_id = $1 AND customer360_id = $2', [tenantId, mergedId, now]);
+        await client.query('UPDATE profiles SET merged_into = $2 WHERE tenant_id = $1 AND customer360_id = ANY($3::uuid[]) AND merged_into = $4', [tenantId, mergedId, moved.chain, survivorId]);
+        await client.query('UPDATE profiles SET version = version + 1, updated_at = $3 WHERE tenant_id = $1 AND customer360_id = $2', [tenantId, survivorId, now]);
+        if (moved.identifiers.length) {
+          await client.query(
+            `UPDATE identifiers i SET customer360_id = $2 FROM unnest($4::text[], $5::text[], $6::text[]) AS m(type, source, value)
+              WHERE i.tenant_id = $1 AND i.customer360_id = $3 AND i.type = m.type AND i.source = m.source AND i.value = m.value`,
+            [tenantId, mergedId, survivorId, moved.identifiers.map((i) => i[0]), moved.identifiers.map((i) => i[1]), moved.identifiers.map((i) => i[2])],
+          );
+        }
+        await client.query('UPDATE person_records SET customer360_id = $2 WHERE tenant_id = $1 AND customer360_id = $3 AND fingerprint = ANY($4::text[])', [tenantId, mergedId, survivorId, moved.records]);
+        await client.query('UPDATE consent_records SET customer360_id = $2 WHERE tenant_id = $1 AND customer360_id = $3 AND event_id = ANY($4::text[])', [tenantId, mergedId, survivorId, moved.consent]);
+        // Blocking keys and consent versions of both, from what each holds now.
+        await client.query('DELETE FROM blocking_keys WHERE tenant_id = $1 AND customer360_id = ANY($2::uuid[])', [tenantId, ids]);
+        const records = await client.query<{ customer360_id: string; record: PersonRecord }>(
+          'SELECT customer360_id, record FROM person_records WHERE tenant_id = $1 AND customer360_id = ANY($2::uuid[])',
+          [tenantId, ids],
+        );
+        for (const r of records.rows) {
+          await client.query('INSERT INTO blocking_keys (tenant_id, key, customer360_id) SELECT $1, k, $2 FROM unnest($3::text[]) AS k ON CONFLICT DO NOTHING', [
+            tenantId,
+            r.customer360_id,
+            blockingKeys(r.record),
+          ]);
+        }
+        for (const id of ids) {
+          await client.query(
+            `UPDATE consent_records c SET version = r.v
+               FROM (SELECT event_id, row_number() OVER (PARTITION BY scope ORDER BY recorded_at, version, event_id)::int AS v
+                       FROM consent_records WHERE tenant_id = $1 AND customer360_id = $2) r
+              WHERE c.tenant_id = $1 AND c.event_id = r.event_id AND c.version <> r.v`,
+            [tenantId, id],
+          );
+        }
+        await client.query('UPDATE profile_merges SET split_at = $2 WHERE id = $1', [row.id, now]);
+        await client.query('INSERT INTO profile_splits (tenant_id, survivor_id, restored_id, merge_id, reason) VALUES ($1, $2, $3, $4, $5)', [tenantId, survivorId, mergedId, row.id, reason]);
+        await client.query('INSERT INTO merge_exclusions (tenant_id, profile_a, profile_b) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [tenantId, ids[0], ids[1]]);
+        const changes = [await changeOf(client, tenantId, survivorId, 'split', [mergedId]), await changeOf(client, tenantId, mergedId, 'split', [survivorId])];
+        await client.query('COMMIT');
+        return changes;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+
+    /** The merges of a profile (as survivor), with what each brought and whether it was split. */
+    async mergesOf(tenantId: string, customer360Id: string) {
+      const { rows } = await pool.query(
+        `SELECT merged_id, rule, evidence, event_id, merged_at, split_at FROM profile_merges
+          WHERE tenant_id = $1 AND survivor_id = $2 ORDER BY merged_at`,
+        [tenantId, customer360Id],
+      );
+      return rows.map((r) => ({ ...r, merged_at: r.merged_at.toISOString(), split_at: r.split_at ? r.split_at.toISOString() : null }));
     },
 
     /** Every version of the consent of a profile (of its survivor, for a merged-away ID), oldest first per scope. */

@@ -369,9 +369,9 @@ export interface ResolvedEvent {
   screen_viewed?: null | PageViewed;
 }
 
-export type ProfileChangeKind = 'created' | 'updated' | 'merged';
+export type ProfileChangeKind = 'created' | 'updated' | 'merged' | 'split';
 
-/** A profile was created, updated or merged. Carries the profile's state after the change. */
+/** A profile was created, updated, merged or split. Carries the profile's state after the change. */
 export interface ProfileChange {
   /** Unique ID of this change. */
   change_id: string;
@@ -381,7 +381,7 @@ export interface ProfileChange {
   tenant_id: string;
   /** The profile (the survivor of a merge). */
   customer360_id: string;
-  /** Profiles merged away into this one. */
+  /** Profiles merged away into this one (merged), or the profile split off it (split). */
   merged_ids: string[];
   /** When the change was made. */
   changed_at: number;

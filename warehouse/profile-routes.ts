@@ -5,7 +5,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { ClickHouseHandle } from '../platform/clickhouse.ts';
-import type { GraphStore, ProfileView } from '../resolver/graph-store.ts';
+import { SplitError, type GraphStore, type ProfileView } from '../resolver/graph-store.ts';
+import type { ProfileChange } from '../schemas/types.ts';
 import type { Identifier } from '../resolver/identifiers.ts';
 import { normalizeEmail, normalizeId, normalizePhone } from '../resolver/normalize.ts';
 import { SOURCES } from '../schemas/types.ts';
@@ -14,6 +15,8 @@ export interface ProfileRoutesDeps {
   graph: GraphStore;
   clickhouse: ClickHouseHandle;
   defaultRegion: string;
+  /** Publishes profile changes made through the API (splits). */
+  publishChanges: (changes: ProfileChange[]) => Promise<void>;
 }
 
 export interface Aggregates {
@@ -67,6 +70,35 @@ export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRoutesD
     const profile = await answer(request.tenantId, await deps.graph.profileById(request.tenantId, request.params.id));
     if (!profile) return reply.code(404).send({ error: 'not_found', message: 'no such profile' });
     return profile;
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/profiles/:id/merges', async (request, reply) => {
+    const profile = await deps.graph.profileById(request.tenantId, request.params.id);
+    if (!profile) return reply.code(404).send({ error: 'not_found', message: 'no such profile' });
+    return { customer360_id: profile.customer360_id, merges: await deps.graph.mergesOf(request.tenantId, profile.customer360_id) };
+  });
+
+  // Split (unmerge): the merged-away profile is restored from the audit of the merge.
+  app.post<{ Params: { id: string }; Body: { merged_id?: unknown; reason?: unknown } }>('/v1/profiles/:id/split', async (request, reply) => {
+    const body = request.body ?? {};
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+    if (typeof body.merged_id !== 'string' || !uuid.test(body.merged_id) || !uuid.test(request.params.id)) {
+      return reply.code(400).send({ error: 'bad_request', message: 'send {"merged_id": "<the profile ID to split off>"} to /v1/profiles/<survivor ID>/split' });
+    }
+    const reason = typeof body.reason === 'string' ? body.reason.slice(0, 500) : null;
+    let changes: ProfileChange[];
+    try {
+      changes = await deps.graph.split(request.tenantId, request.params.id, body.merged_id, reason);
+    } catch (error) {
+      if (error instanceof SplitError) return reply.code(error.message === 'no such profile' ? 404 : 409).send({ error: 'cannot_split', message: error.message });
+      throw error;
+    }
+    await deps.publishChanges(changes);
+    const [survivor, restored] = await Promise.all([
+      answer(request.tenantId, await deps.graph.profileById(request.tenantId, request.params.id)),
+      answer(request.tenantId, await deps.graph.profileById(request.tenantId, body.merged_id)),
+    ]);
+    return { survivor, restored };
   });
 
   app.get<{ Params: { id: string } }>('/v1/profiles/:id/consent', async (request, reply) => {

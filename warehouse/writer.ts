@@ -85,7 +85,8 @@ export function createWarehouseWriter(ch: ClickHouseHandle) {
           merged_into: null,
         });
         idMap.push({ tenant_id: c.tenant_id, profile_id: c.customer360_id, current_id: c.customer360_id, changed_at: ms(c.changed_at) });
-        for (const merged of c.merged_ids) {
+        // A split names the other profile in merged_ids: both are current again, nothing maps away.
+        for (const merged of c.kind === 'merged' ? c.merged_ids : []) {
           idMap.push({ tenant_id: c.tenant_id, profile_id: merged, current_id: c.customer360_id, changed_at: ms(c.changed_at) });
           profiles.push({
             tenant_id: c.tenant_id,

@@ -1,0 +1,99 @@
+/**
+ * Split (unmerge) of a merged profile through the API and the CLI, on the embedded pipeline:
+ * the profile comes back with what it brought, the pair never merges again automatically, and
+ * the warehouse attributes the restored profile's history to it again.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from './support/engines.ts';
+import { KEY_A, KEY_B, startTestRuntime, type TestRuntime } from './support/runtime.ts';
+
+describe('split (unmerge)', () => {
+  let t: TestRuntime;
+  beforeAll(async () => {
+    t = await startTestRuntime();
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  const send = (events: Record<string, unknown>[]) => t.request('POST', '/v1/events', KEY_A, events);
+  const ev = (id: string, identity: Record<string, string>, day: number, first_name = 'Ann') => ({
+    event_id: id,
+    source: 'crm',
+    type: 'contact_updated',
+    occurred_at: new Date(Date.UTC(2026, 5, day)).toISOString(),
+    identity,
+    traits: { first_name },
+  });
+  const profile = async (query: string) => {
+    const r = await t.request('GET', `/v1/profiles?${query}`, KEY_A);
+    return r.status === 200 ? r.body : null;
+  };
+
+  /** Two profiles (by email, by phone) merged by an event carrying both; their IDs. */
+  async function mergedPair(tag: string, phone: string) {
+    expect((await send([ev(`${tag}-1`, { email: `${tag}@mail.test` }, 1)])).status).toBe(200);
+    const byEmail = await waitFor(() => profile(`email=${tag}%40mail.test`), 20_000, 'the email profile');
+    expect((await send([ev(`${tag}-2`, { phone }, 2)])).status).toBe(200);
+    const byPhone = await waitFor(() => profile(`phone=${encodeURIComponent(phone)}`), 20_000, 'the phone profile');
+    expect(byPhone.customer360_id).not.toBe(byEmail.customer360_id);
+    expect((await send([ev(`${tag}-3`, { email: `${tag}@mail.test`, phone }, 3)])).status).toBe(200);
+    const merged = await waitFor(async () => {
+      const p = await profile(`email=${tag}%40mail.test`);
+      return p?.merged_ids.length === 1 ? p : null;
+    }, 20_000, 'the merge');
+    return { survivor: merged.customer360_id as string, mergedAway: merged.merged_ids[0] as string };
+  }
+
+  it('restores a merged-away profile through the API and keeps the pair apart afterwards', async () => {
+    const phone = '+14155550188';
+    const { survivor, mergedAway } = await mergedPair('split-a', phone);
+    const merges = await t.request('GET', `/v1/profiles/${survivor}/merges`, KEY_A);
+    expect(merges.body.merges).toMatchObject([{ merged_id: mergedAway, rule: 'email_phone', split_at: null }]);
+
+    const split = await t.request('POST', `/v1/profiles/${survivor}/split`, KEY_A, { merged_id: mergedAway, reason: 'two people, one phone' });
+    expect(split.status).toBe(200);
+    expect(split.body.restored).toMatchObject({ customer360_id: mergedAway, phones: [phone], emails: [] });
+    expect(split.body.survivor).toMatchObject({ customer360_id: survivor, phones: [], emails: ['split-a@mail.test'], merged_ids: [] });
+    expect((await profile(`phone=${encodeURIComponent(phone)}`)).customer360_id).toBe(mergedAway);
+    expect((await t.request('GET', `/v1/profiles/${mergedAway}`, KEY_A)).body.customer360_id).toBe(mergedAway);
+
+    // The same evidence again does not merge them back; the refusal is recorded.
+    expect((await send([ev('split-a-4', { email: 'split-a@mail.test', phone }, 4)])).status).toBe(200);
+    await waitFor(async () => (await profile('email=split-a%40mail.test'))?.aggregates.events_count >= 3, 20_000, 'the new event');
+    expect((await profile('email=split-a%40mail.test')).merged_ids).toEqual([]);
+    expect((await profile(`phone=${encodeURIComponent(phone)}`)).customer360_id).toBe(mergedAway);
+    const refused = await t.db.pool.query("SELECT count(*)::int AS n FROM blocked_merges WHERE reason = 'split apart by a person'");
+    expect(refused.rows[0].n).toBeGreaterThanOrEqual(1);
+
+    // The warehouse maps the restored ID to itself again.
+    const ch = t.runtime.clickhouse!;
+    await waitFor(async () => {
+      const rows = await (
+        await ch.client.query({
+          query: `SELECT toString(current_id) AS current FROM ${ch.database}.profile_id_map FINAL WHERE profile_id = {id:UUID}`,
+          query_params: { id: mergedAway },
+          format: 'JSONEachRow',
+        })
+      ).json<{ current: string }>();
+      return rows[0]?.current === mergedAway;
+    }, 20_000, 'the restored profile in the ID map');
+
+    // A second split of the same pair, a pair never merged, another tenant, a bad body: refused.
+    expect((await t.request('POST', `/v1/profiles/${survivor}/split`, KEY_A, { merged_id: mergedAway })).status).toBe(409);
+    expect((await t.request('POST', `/v1/profiles/${survivor}/split`, KEY_B, { merged_id: mergedAway })).status).toBe(404);
+    expect((await t.request('POST', `/v1/profiles/${survivor}/split`, KEY_A, { merged_id: 'nope' })).status).toBe(400);
+  });
+
+  it('splits through the CLI', async () => {
+    const { survivor, mergedAway } = await mergedPair('split-b', '+14155550189');
+    const { stdout } = await promisify(execFile)(process.execPath, ['bin/c360.js', 'split', '--url', t.url, '--key', KEY_A, '--profile', survivor, '--merged', mergedAway]);
+    expect(stdout).toContain(`split ${mergedAway} off ${survivor}`);
+    expect((await t.request('GET', `/v1/profiles/${mergedAway}`, KEY_A)).body.customer360_id).toBe(mergedAway);
+    await expect(
+      promisify(execFile)(process.execPath, ['bin/c360.js', 'split', '--url', t.url, '--key', KEY_A, '--profile', survivor, '--merged', mergedAway]),
+    ).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('409') });
+  });
+});
