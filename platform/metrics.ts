@@ -7,6 +7,8 @@ export interface Metrics {
   stageBatchSeconds: Histogram<'stage'>;
   deadLetters: Counter<'stage' | 'step'>;
   ingestEvents: Counter<'source' | 'outcome'>;
+  blockedMerges: Counter<'reason'>;
+  resolverLinks: Counter<'rule'>;
 }
 
 export function createMetrics(): Metrics {
@@ -37,6 +39,18 @@ export function createMetrics(): Metrics {
       name: 'c360_ingest_events_total',
       help: 'Events received over HTTP, by source and outcome (accepted, rejected)',
       labelNames: ['source', 'outcome'],
+      registers: [registry],
+    }),
+    blockedMerges: new Counter({
+      name: 'c360_blocked_merges_total',
+      help: 'Merges the resolver refused, by reason (different auth user IDs, household, split, size guard)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    resolverLinks: new Counter({
+      name: 'c360_resolver_links_total',
+      help: 'Events linked by the resolver, by the rule that linked them',
+      labelNames: ['rule'],
       registers: [registry],
     }),
   };

@@ -146,7 +146,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
       await Promise.all(subscriptions.map((s) => s.stop()));
     });
     if (services.has('resolver')) {
-      subscriptions.push(await runStage(createResolverStage({ codec, graph: graph!, topics, defaultRegion: config.defaultRegion }), stageOptions));
+      subscriptions.push(await runStage(createResolverStage({ codec, graph: graph!, topics, defaultRegion: config.defaultRegion, metrics, logger }), stageOptions));
     }
     if (services.has('enrich')) {
       const stage = createEnrichStage({

@@ -28,6 +28,8 @@ export interface TraitValue {
 
 export interface Resolution {
   customer360Id: string;
+  /** Why profiles the event pointed at were not merged, when some were not. */
+  blockedReason: string | null;
   rule: MatchedRule;
   confidence: number;
   evidence: Identifier[];
@@ -201,6 +203,14 @@ export const DEFAULT_MATCHING: TenantMatching = { model: defaultModel(), linkThr
 
 /** A blocking key shared by more profiles than this finds no candidates: too common to tell people apart. */
 export const MAX_BLOCK_PROFILES = 200;
+
+/**
+ * The size guard: a merge that would leave one profile with more identifiers than this, or that
+ * joins more than MAX_MERGE_PROFILES profiles at once, is refused: one person does not have a
+ * hundred emails, and one event does not legitimately join a crowd. Refusals go to blocked_merges.
+ */
+export const MAX_PROFILE_IDENTIFIERS = 100;
+export const MAX_MERGE_PROFILES = 10;
 const MODEL_CACHE_MS = 30_000;
 
 export function createGraphStore(pool: pg.Pool) {
@@ -373,6 +383,7 @@ export function createGraphStore(pool: pg.Pool) {
       const merged = await mergedInto(client, tenantId, current);
       return {
         customer360Id: current,
+        blockedReason: null,
         rule: previous.rule,
         confidence: previous.confidence,
         evidence: [],
@@ -450,12 +461,28 @@ export function createGraphStore(pool: pg.Pool) {
     for (const c of [...allowed].sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || (a.customer360_id < b.customer360_id ? -1 : 1))) {
       if (!compatible.some((k) => excluded.has(pairKey(k.customer360_id, c.customer360_id)))) compatible.push(c);
     }
+    // The size guard: beyond it, only the oldest profile takes the event; nothing merges.
+    let sizeGuard = false;
+    if (compatible.length > 1) {
+      const { rows: sizes } = await client.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM identifiers WHERE tenant_id = $1 AND customer360_id = ANY($2::uuid[])',
+        [tenantId, compatible.map((c) => c.customer360_id)],
+      );
+      if (compatible.length > MAX_MERGE_PROFILES || sizes[0]!.n + identifiers.length > MAX_PROFILE_IDENTIFIERS) {
+        sizeGuard = true;
+        compatible.splice(1);
+      }
+    }
     const blocked = candidates.filter((c) => !compatible.includes(c));
-    const blockedReason = blocked.some((c) => authOf.has(c.customer360_id) && authOf.get(c.customer360_id) !== anchorAuth)
-      ? 'different auth user IDs'
-      : blocked.some((c) => allowed.includes(c))
-        ? 'split apart by a person'
-        : 'shared phone or email, different given names';
+    const blockedReason = blocked.length === 0
+      ? null
+      : blocked.some((c) => authOf.has(c.customer360_id) && authOf.get(c.customer360_id) !== anchorAuth)
+        ? 'different auth user IDs'
+        : sizeGuard
+          ? 'profile size guard'
+          : blocked.some((c) => allowed.includes(c))
+            ? 'split apart by a person'
+            : 'shared phone or email, different given names';
     const now = new Date();
     let kind: ProfileChangeKind = 'updated';
     let survivor: ProfileRow;
@@ -584,7 +611,7 @@ export function createGraphStore(pool: pg.Pool) {
     await recordConsent(client, event, survivor.customer360_id);
 
     const change = changed ? await changeOf(client, tenantId, survivor.customer360_id, kind, mergedIds) : null;
-    return { customer360Id: survivor.customer360_id, rule, confidence, evidence, change };
+    return { customer360Id: survivor.customer360_id, blockedReason, rule, confidence, evidence, change };
   }
 
   return {
@@ -724,6 +751,23 @@ export function createGraphStore(pool: pg.Pool) {
       } finally {
         client.release();
       }
+    },
+
+    /** Refused merges and suggested matches of a tenant, newest first: what a person should look at. */
+    async reviewQueue(tenantId: string, limit = 100) {
+      const blocked = await pool.query(
+        'SELECT profile_ids, event_id, reason, blocked_at FROM blocked_merges WHERE tenant_id = $1 ORDER BY blocked_at DESC LIMIT $2',
+        [tenantId, limit],
+      );
+      const suggested = await pool.query(
+        `SELECT customer360_id, candidate_id, probability, evidence, event_id, created_at FROM match_reviews
+          WHERE tenant_id = $1 AND status = 'open' ORDER BY created_at DESC LIMIT $2`,
+        [tenantId, limit],
+      );
+      return {
+        blocked_merges: blocked.rows.map((r) => ({ ...r, blocked_at: r.blocked_at.toISOString() })),
+        suggested_matches: suggested.rows.map((r) => ({ ...r, created_at: r.created_at.toISOString() })),
+      };
     },
 
     /** The merges of a profile (as survivor), with what each brought and whether it was split. */

@@ -9,6 +9,8 @@ import type { ResolvedEvent } from '../schemas/types.ts';
 import { andThen } from '../platform/result.ts';
 import type { MessageOutcome, Output, Stage } from '../platform/stage-runner.ts';
 import type { GraphStore } from './graph-store.ts';
+import type { Metrics } from '../platform/metrics.ts';
+import type { Logger } from '../platform/logger.ts';
 import { createParseRawEventStep } from './parse-raw-event.ts';
 import { createResolveIdentityStep, type ResolvedInput } from './resolve-identity.ts';
 
@@ -17,6 +19,8 @@ export interface ResolverStageDeps {
   graph: GraphStore;
   topics: Topics;
   defaultRegion: string;
+  metrics?: Metrics;
+  logger?: Logger;
 }
 
 const resolvedTypedFields = new Set(EVENT_CATALOG.map((e) => e.type));
@@ -26,6 +30,11 @@ export function createResolverStage(deps: ResolverStageDeps): Stage {
   const resolve = createResolveIdentityStep(deps.graph, deps.defaultRegion);
 
   async function outputsOf({ event, resolution }: ResolvedInput): Promise<Output[]> {
+    deps.metrics?.resolverLinks.inc({ rule: resolution.rule });
+    if (resolution.blockedReason) {
+      deps.metrics?.blockedMerges.inc({ reason: resolution.blockedReason });
+      deps.logger?.info({ tenant: event.tenant_id, event_id: event.event_id, profile: resolution.customer360Id, reason: resolution.blockedReason }, 'merge refused');
+    }
     const key = `${event.tenant_id}:${resolution.customer360Id}`;
     const resolved: ResolvedEvent = {
       event_id: event.event_id,

@@ -394,6 +394,23 @@ describe('identity graph store (Postgres)', () => {
     expect(view?.traits).toEqual({ first_name: 'Harold', city: 'Tromsø' });
   });
 
+  it('refuses a merge that would make a blob: more than ten profiles at once stay apart (size guard)', async () => {
+    const t = uniqueName('guard');
+    const emails = Array.from({ length: 11 }, (_, i) => `member${i}@mail.test`);
+    const ids = [];
+    for (const e of emails) ids.push((await resolve(rawEvent(t, { email: e }))).customer360Id);
+    // One event naming all eleven (a shared device, a bulk import gone wrong).
+    const all = await store.resolve(rawEvent(t, {}), emails.map(email));
+    expect(all.customer360Id).toBe(ids[0]);
+    expect(all.blockedReason).toBe('profile size guard');
+    expect(await activeProfiles(t)).toBe(11);
+    const blocked = await db.pool.query('SELECT reason, cardinality(profile_ids) AS n FROM blocked_merges WHERE tenant_id = $1', [t]);
+    expect(blocked.rows).toEqual([{ reason: 'profile size guard', n: 11 }]);
+    // Two at once still merge.
+    const two = await store.resolve(rawEvent(t, {}), [email(emails[1]!), email(emails[2]!)]);
+    expect(two.change?.kind).toBe('merged');
+  });
+
   it('records consent versions per scope, moves them with a merge and numbers the merged history again', async () => {
     const tenant = uniqueName('consent');
     const consent = (identity: Partial<Identity>, scope: 'email' | 'sms', status: 'granted' | 'revoked', occurredAt: number): RawEvent => ({

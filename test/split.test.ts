@@ -67,6 +67,12 @@ describe('split (unmerge)', () => {
     expect((await profile(`phone=${encodeURIComponent(phone)}`)).customer360_id).toBe(mergedAway);
     const refused = await t.db.pool.query("SELECT count(*)::int AS n FROM blocked_merges WHERE reason = 'split apart by a person'");
     expect(refused.rows[0].n).toBeGreaterThanOrEqual(1);
+    // Visible to a person and counted.
+    const review = await t.request('GET', '/v1/identity/review', KEY_A);
+    expect(review.body.blocked_merges.some((b: { reason: string; profile_ids: string[] }) => b.reason === 'split apart by a person' && b.profile_ids.includes(mergedAway))).toBe(true);
+    expect((await t.request('GET', '/v1/identity/review', KEY_B)).body.blocked_merges).toEqual([]);
+    const metrics = await t.request('GET', '/metrics', null);
+    expect(metrics.body).toMatch(/c360_blocked_merges_total\{reason="split apart by a person"\} [1-9]/);
 
     // The warehouse maps the restored ID to itself again.
     const ch = t.runtime.clickhouse!;

@@ -72,6 +72,12 @@ export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRoutesD
     return profile;
   });
 
+  // What a person should look at: merges the resolver refused and probable matches it did not link.
+  app.get<{ Querystring: { limit?: string } }>('/v1/identity/review', async (request) => {
+    const limit = Math.min(1000, Math.max(1, Number(request.query.limit ?? 100) || 100));
+    return deps.graph.reviewQueue(request.tenantId, limit);
+  });
+
   app.get<{ Params: { id: string } }>('/v1/profiles/:id/merges', async (request, reply) => {
     const profile = await deps.graph.profileById(request.tenantId, request.params.id);
     if (!profile) return reply.code(404).send({ error: 'not_found', message: 'no such profile' });
