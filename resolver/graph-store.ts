@@ -15,6 +15,7 @@ import { comparisonVector } from './fuzzy/compare.ts';
 import { defaultModel, scoreVector, weights, type Contribution, type MatchModel, type PairScore } from './fuzzy/model.ts';
 import { personRecordOfEvent, recordFingerprint } from './fuzzy/of-event.ts';
 import type { PersonRecord } from './fuzzy/person.ts';
+import { historyOf, mergeHistories, recordValues, survive, type SurvivorshipRule, type TraitHistory } from './survivorship.ts';
 import jaroWinkler from 'talisman/metrics/jaro-winkler.js';
 import { distance as levenshtein } from 'fastest-levenshtein';
 import { namesMayBeSame } from './names/given-name.ts';
@@ -61,6 +62,7 @@ interface ProfileRow {
   version: string;
   merged_into: string | null;
   traits: Record<string, TraitValue>;
+  trait_history?: TraitHistory;
 }
 
 interface IdentifierRow {
@@ -72,15 +74,9 @@ interface IdentifierRow {
 
 class ProfileMovedError extends Error {}
 
-/** Most recent non-empty value wins. */
-export function surviveTraits(current: Record<string, TraitValue>, incoming: Record<string, TraitValue>): Record<string, TraitValue> {
-  const out = { ...current };
-  for (const [name, candidate] of Object.entries(incoming)) {
-    if (candidate.value === '') continue;
-    const existing = out[name];
-    if (!existing || candidate.at >= existing.at) out[name] = candidate;
-  }
-  return out;
+/** The value history of a profile; a profile from before histories starts from its survived values. */
+function historyOfRow(row: ProfileRow): TraitHistory {
+  return row.trait_history && Object.keys(row.trait_history).length ? row.trait_history : historyOf(row.traits);
 }
 
 function traitsOf(event: RawEvent): Record<string, TraitValue> {
@@ -214,6 +210,15 @@ export const MAX_MERGE_PROFILES = 10;
 const MODEL_CACHE_MS = 30_000;
 
 export function createGraphStore(pool: pg.Pool) {
+  const rulesCache = new Map<string, { rules: Record<string, SurvivorshipRule>; until: number }>();
+  async function rulesOf(client: pg.PoolClient | pg.Pool, tenantId: string): Promise<Record<string, SurvivorshipRule>> {
+    const hit = rulesCache.get(tenantId);
+    if (hit && hit.until > Date.now()) return hit.rules;
+    const { rows } = await client.query<{ rules: Record<string, SurvivorshipRule> }>('SELECT rules FROM survivorship_rules WHERE tenant_id = $1', [tenantId]);
+    const rules = rows[0]?.rules ?? {};
+    rulesCache.set(tenantId, { rules, until: Date.now() + MODEL_CACHE_MS });
+    return rules;
+  }
   const matchingCache = new Map<string, { matching: TenantMatching & { weights: number[][] }; until: number }>();
   async function matchingOf(client: pg.PoolClient, tenantId: string) {
     const hit = matchingCache.get(tenantId);
@@ -408,7 +413,7 @@ export function createGraphStore(pool: pg.Pool) {
     const candidates = candidateIds.length
       ? (
           await client.query<ProfileRow>(
-            `SELECT customer360_id, created_at, updated_at, version, merged_into, traits FROM profiles
+            `SELECT customer360_id, created_at, updated_at, version, merged_into, traits, trait_history FROM profiles
              WHERE tenant_id = $1 AND customer360_id = ANY($2::uuid[]) ORDER BY customer360_id FOR UPDATE`,
             [tenantId, candidateIds],
           )
@@ -513,13 +518,13 @@ export function createGraphStore(pool: pg.Pool) {
     const rule: MatchedRule = kind === 'created' ? 'new_profile' : exactRule === 'new_profile' && fuzzyBest ? 'probabilistic' : exactRule;
     const linkEvidence: (Identifier | { probability: number; contributions: Contribution[] })[] =
       rule === 'probabilistic' ? [{ probability: fuzzyBest![1].probability, contributions: fuzzyBest![1].contributions }] : evidence;
-    let traits = survivor.traits;
+    let history = historyOfRow(survivor);
     let changed = kind === 'created';
 
     if (mergedIds.length) {
       kind = 'merged';
       changed = true;
-      for (const merged of compatible.filter((c) => mergedIds.includes(c.customer360_id))) traits = surviveTraits(traits, merged.traits);
+      for (const merged of compatible.filter((c) => mergedIds.includes(c.customer360_id))) history = mergeHistories(history, historyOfRow(merged));
       const moved = await whatMoves(client, tenantId, mergedIds);
       for (const table of ['identifiers', 'consent_records', 'person_records']) {
         await client.query(`UPDATE ${table} SET customer360_id = $2 WHERE tenant_id = $1 AND customer360_id = ANY($3::uuid[])`, [
@@ -584,12 +589,13 @@ export function createGraphStore(pool: pg.Pool) {
       );
     }
 
-    const updatedTraits = surviveTraits(traits, traitsOf(event));
+    history = recordValues(history, traitsOf(event));
+    const updatedTraits = survive(history, await rulesOf(client, tenantId));
     if (!sameTraits(survivor.traits, updatedTraits)) changed = true;
     const version = Number(survivor.version) + (changed ? 1 : 0);
     await client.query(
-      'UPDATE profiles SET traits = $3, version = $4, updated_at = CASE WHEN $5 THEN $6 ELSE updated_at END WHERE tenant_id = $1 AND customer360_id = $2',
-      [tenantId, survivor.customer360_id, JSON.stringify(updatedTraits), version, changed, now],
+      'UPDATE profiles SET traits = $3, trait_history = $7, version = $4, updated_at = CASE WHEN $5 THEN $6 ELSE updated_at END WHERE tenant_id = $1 AND customer360_id = $2',
+      [tenantId, survivor.customer360_id, JSON.stringify(updatedTraits), version, changed, now, JSON.stringify(history)],
     );
     const confidence = rule === 'probabilistic' ? fuzzyBest![1].probability : CONFIDENCE[rule];
     await client.query(
@@ -751,6 +757,22 @@ export function createGraphStore(pool: pg.Pool) {
       } finally {
         client.release();
       }
+    },
+
+    /** The survivorship rules of a tenant (fields without one: most_recent). */
+    async survivorshipRules(tenantId: string): Promise<Record<string, SurvivorshipRule>> {
+      rulesCache.delete(tenantId);
+      return rulesOf(pool, tenantId);
+    },
+
+    /** Sets the survivorship rules of a tenant; profiles take them at their next change. */
+    async setSurvivorshipRules(tenantId: string, rules: Record<string, SurvivorshipRule>): Promise<void> {
+      await pool.query(
+        `INSERT INTO survivorship_rules (tenant_id, rules) VALUES ($1, $2)
+         ON CONFLICT (tenant_id) DO UPDATE SET rules = EXCLUDED.rules, updated_at = now()`,
+        [tenantId, JSON.stringify(rules)],
+      );
+      rulesCache.delete(tenantId);
     },
 
     /** Refused merges and suggested matches of a tenant, newest first: what a person should look at. */

@@ -93,6 +93,22 @@ describe('split (unmerge)', () => {
     expect((await t.request('POST', `/v1/profiles/${survivor}/split`, KEY_A, { merged_id: 'nope' })).status).toBe(400);
   });
 
+  it('applies the survivorship rules a tenant sets per field', async () => {
+    const put = await t.request('PUT', '/v1/identity/survivorship', KEY_A, { rules: { first_name: { rule: 'source_priority', sources: ['crm'] } } });
+    expect(put.status).toBe(200);
+    expect((await t.request('GET', '/v1/identity/survivorship', KEY_A)).body.rules).toEqual({ first_name: { rule: 'source_priority', sources: ['crm'] } });
+    expect((await t.request('GET', '/v1/identity/survivorship', KEY_B)).body.rules).toEqual({});
+    expect((await t.request('PUT', '/v1/identity/survivorship', KEY_A, { rules: { first_name: { rule: 'loudest' } } })).status).toBe(400);
+    // The CRM's name survives a newer one typed at the till; the city follows the default (most recent).
+    await send([{ ...ev('surv-1', { email: 'surv@mail.test' }, 1, 'Katherine'), traits: { first_name: 'Katherine', city: 'Oakland' } }]);
+    await send([{ ...ev('surv-2', { email: 'surv@mail.test' }, 5, 'KATE'), source: 'pos', type: 'order_placed', traits: { first_name: 'KATE', city: 'Berkeley' } }]);
+    const p = await waitFor(async () => {
+      const x = await profile('email=surv%40mail.test');
+      return x?.aggregates.events_count === 2 && x.traits.city === 'Berkeley' ? x : null;
+    }, 20_000, 'both events on the profile');
+    expect(p.traits.first_name).toBe('Katherine');
+  });
+
   it('splits through the CLI', async () => {
     const { survivor, mergedAway } = await mergedPair('split-b', '+14155550189');
     const { stdout } = await promisify(execFile)(process.execPath, ['bin/c360.js', 'split', '--url', t.url, '--key', KEY_A, '--profile', survivor, '--merged', mergedAway]);

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ClickHouseHandle } from '../platform/clickhouse.ts';
 import { SplitError, type GraphStore, type ProfileView } from '../resolver/graph-store.ts';
 import type { ProfileChange } from '../schemas/types.ts';
+import { parseRules, type SurvivorshipRule } from '../resolver/survivorship.ts';
 import type { Identifier } from '../resolver/identifiers.ts';
 import { normalizeEmail, normalizeId, normalizePhone } from '../resolver/normalize.ts';
 import { SOURCES } from '../schemas/types.ts';
@@ -70,6 +71,15 @@ export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRoutesD
     const profile = await answer(request.tenantId, await deps.graph.profileById(request.tenantId, request.params.id));
     if (!profile) return reply.code(404).send({ error: 'not_found', message: 'no such profile' });
     return profile;
+  });
+
+  // Survivorship rules of the tenant, per profile field.
+  app.get('/v1/identity/survivorship', async (request) => ({ rules: await deps.graph.survivorshipRules(request.tenantId) }));
+  app.put<{ Body: unknown }>('/v1/identity/survivorship', async (request, reply) => {
+    const rules = parseRules((request.body as { rules?: unknown } | null)?.rules, SOURCES);
+    if ('error' in rules) return reply.code(400).send({ error: 'bad_request', message: rules.error as string });
+    await deps.graph.setSurvivorshipRules(request.tenantId, rules as Record<string, SurvivorshipRule>);
+    return { rules };
   });
 
   // What a person should look at: merges the resolver refused and probable matches it did not link.

@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { surviveTraits, type TraitValue } from '../../resolver/graph-store.ts';
+import type { TraitValue } from '../../resolver/graph-store.ts';
+import { historyOf, mergeHistories, parseRules, recordValues, survive, type SurvivorshipRule } from '../../resolver/survivorship.ts';
+
+/** Most-recent survivorship of a profile's values and an event's (the default rule). */
+const surviveTraits = (current: Record<string, TraitValue>, incoming: Record<string, TraitValue>) => survive(recordValues(historyOf(current), incoming));
 
 const t = (value: string, at: number, source = 'crm'): TraitValue => ({ value, at, source });
 
-describe('surviveTraits', () => {
+describe('survivorship: most_recent (the default)', () => {
   it('takes a newer incoming value', () => {
     expect(surviveTraits({ city: t('Oakland', 100) }, { city: t('Berkeley', 200, 'web') })).toEqual({ city: t('Berkeley', 200, 'web') });
   });
@@ -48,5 +52,51 @@ describe('surviveTraits', () => {
     expect(result).not.toBe(current);
     expect(current).toEqual({ city: t('Oakland', 100) });
     expect(incoming).toEqual({ city: t('Berkeley', 200) });
+  });
+});
+
+describe('survivorship rules', () => {
+  // Four records of one person: the CRM twice, the POS and the web, at different times.
+  let history = recordValues({}, { first_name: t('Katherine', 100, 'crm'), city: t('Oakland', 100, 'crm') });
+  history = recordValues(history, { first_name: t('Kate', 200, 'pos'), city: t('Berkeley', 200, 'pos') });
+  history = recordValues(history, { first_name: t('Katherine', 300, 'crm') });
+  history = recordValues(history, { first_name: t('Kat', 400, 'web'), city: t('Berkeley', 400, 'web') });
+  const rule = (r: SurvivorshipRule) => ({ first_name: r, city: r });
+
+  it('most_recent takes the value seen last', () => {
+    expect(survive(history, rule({ rule: 'most_recent' }))).toEqual({ first_name: t('Kat', 400, 'web'), city: t('Berkeley', 400, 'web') });
+  });
+
+  it('first_non_empty takes the value seen first', () => {
+    expect(survive(history, rule({ rule: 'first_non_empty' })).first_name).toEqual({ value: 'Katherine', at: 300, source: 'crm' });
+    expect(survive(history, rule({ rule: 'first_non_empty' })).city!.value).toBe('Oakland');
+  });
+
+  it('most_frequent takes the value seen most often, across sources', () => {
+    expect(survive(history, rule({ rule: 'most_frequent' })).first_name!.value).toBe('Katherine');
+    expect(survive(history, rule({ rule: 'most_frequent' })).city!.value).toBe('Berkeley');
+  });
+
+  it('source_priority takes the first listed source that has a value, the most recent of it', () => {
+    expect(survive(history, rule({ rule: 'source_priority', sources: ['pos', 'crm'] }))).toEqual({ first_name: t('Kate', 200, 'pos'), city: t('Berkeley', 200, 'pos') });
+    // Sources not listed come after, most recent first.
+    expect(survive(history, rule({ rule: 'source_priority', sources: ['messaging'] })).first_name!.value).toBe('Kat');
+  });
+
+  it('merges two histories, counting values seen on both sides', () => {
+    const other = recordValues({}, { first_name: t('Katherine', 50, 'crm') });
+    const merged = mergeHistories(history, other);
+    const katherine = merged.first_name!.find((c) => c.value === 'Katherine' && c.source === 'crm')!;
+    expect(katherine).toMatchObject({ first_at: 50, last_at: 300, count: 3 });
+  });
+
+  it('checks rules sent by a person', () => {
+    expect(parseRules({ first_name: { rule: 'source_priority', sources: ['crm', 'pos'] }, city: { rule: 'most_frequent' } }, ['crm', 'pos', 'web'])).toEqual({
+      first_name: { rule: 'source_priority', sources: ['crm', 'pos'] },
+      city: { rule: 'most_frequent' },
+    });
+    expect(parseRules({ city: { rule: 'loudest' } }, ['crm'])).toMatchObject({ error: expect.stringContaining('rule must be one of') });
+    expect(parseRules({ city: { rule: 'source_priority', sources: ['fax'] } }, ['crm'])).toMatchObject({ error: expect.stringContaining('source_priority needs') });
+    expect(parseRules([], ['crm'])).toMatchObject({ error: expect.any(String) });
   });
 });
