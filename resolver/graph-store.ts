@@ -185,6 +185,17 @@ async function whatMoves(client: pg.PoolClient, tenantId: string, mergedIds: str
   return moved;
 }
 
+/** Numbers a profile's consent versions 1, 2, ... per scope in the order recorded (after a merge or a split). */
+async function renumberConsent(client: pg.PoolClient, tenantId: string, customer360Id: string): Promise<void> {
+  await client.query(
+    `UPDATE consent_records c SET version = r.v
+       FROM (SELECT event_id, row_number() OVER (PARTITION BY scope ORDER BY recorded_at, version, event_id)::int AS v
+               FROM consent_records WHERE tenant_id = $1 AND customer360_id = $2) r
+      WHERE c.tenant_id = $1 AND c.event_id = r.event_id AND c.version <> r.v`,
+    [tenantId, customer360Id],
+  );
+}
+
 export class SplitError extends Error {}
 
 /** A tenant's match model and thresholds. */
@@ -546,13 +557,7 @@ export function createGraphStore(pool: pg.Pool) {
       );
       await client.query('DELETE FROM blocking_keys WHERE tenant_id = $1 AND customer360_id = ANY($2::uuid[])', [tenantId, mergedIds]);
       // The merged consent histories become one: versions renumbered per scope in the order recorded.
-      await client.query(
-        `UPDATE consent_records c SET version = r.v
-           FROM (SELECT event_id, row_number() OVER (PARTITION BY scope ORDER BY recorded_at, version, event_id)::int AS v
-                   FROM consent_records WHERE tenant_id = $1 AND customer360_id = $2) r
-          WHERE c.tenant_id = $1 AND c.event_id = r.event_id AND c.version <> r.v`,
-        [tenantId, survivor.customer360_id],
-      );
+      await renumberConsent(client, tenantId, survivor.customer360_id);
       for (const merged of mergedIds) {
         await client.query(
           'INSERT INTO profile_merges (tenant_id, survivor_id, merged_id, event_id, rule, evidence, moved) VALUES ($1, $2, $3, $4, $5, $6, $7)',
@@ -736,15 +741,7 @@ export function createGraphStore(pool: pg.Pool) {
             blockingKeys(r.record),
           ]);
         }
-        for (const id of ids) {
-          await client.query(
-            `UPDATE consent_records c SET version = r.v
-               FROM (SELECT event_id, row_number() OVER (PARTITION BY scope ORDER BY recorded_at, version, event_id)::int AS v
-                       FROM consent_records WHERE tenant_id = $1 AND customer360_id = $2) r
-              WHERE c.tenant_id = $1 AND c.event_id = r.event_id AND c.version <> r.v`,
-            [tenantId, id],
-          );
-        }
+        for (const id of ids) await renumberConsent(client, tenantId, id);
         await client.query('UPDATE profile_merges SET split_at = $2 WHERE id = $1', [row.id, now]);
         await client.query('INSERT INTO profile_splits (tenant_id, survivor_id, restored_id, merge_id, reason) VALUES ($1, $2, $3, $4, $5)', [tenantId, survivorId, mergedId, row.id, reason]);
         await client.query('INSERT INTO merge_exclusions (tenant_id, profile_a, profile_b) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [tenantId, ids[0], ids[1]]);
