@@ -220,7 +220,15 @@ export const MAX_PROFILE_IDENTIFIERS = 100;
 export const MAX_MERGE_PROFILES = 10;
 const MODEL_CACHE_MS = 30_000;
 
+/** Identity settings of a tenant. */
+export interface TenantSettings {
+  /** ISO region of phones without a country code; null for the deployment's default. */
+  defaultRegion: string | null;
+  emailProviderRules: boolean;
+}
+
 export function createGraphStore(pool: pg.Pool) {
+  const settingsCache = new Map<string, { settings: TenantSettings; until: number }>();
   const rulesCache = new Map<string, { rules: Record<string, SurvivorshipRule>; until: number }>();
   async function rulesOf(client: pg.PoolClient | pg.Pool, tenantId: string): Promise<Record<string, SurvivorshipRule>> {
     const hit = rulesCache.get(tenantId);
@@ -754,6 +762,28 @@ export function createGraphStore(pool: pg.Pool) {
       } finally {
         client.release();
       }
+    },
+
+    /** A tenant's identity settings (cached for 30 s). */
+    async tenantSettings(tenantId: string): Promise<TenantSettings> {
+      const hit = settingsCache.get(tenantId);
+      if (hit && hit.until > Date.now()) return hit.settings;
+      const { rows } = await pool.query<{ default_region: string | null; email_provider_rules: boolean }>(
+        'SELECT default_region, email_provider_rules FROM tenant_settings WHERE tenant_id = $1',
+        [tenantId],
+      );
+      const settings = { defaultRegion: rows[0]?.default_region ?? null, emailProviderRules: rows[0]?.email_provider_rules ?? false };
+      settingsCache.set(tenantId, { settings, until: Date.now() + MODEL_CACHE_MS });
+      return settings;
+    },
+
+    async setTenantSettings(tenantId: string, settings: TenantSettings): Promise<void> {
+      await pool.query(
+        `INSERT INTO tenant_settings (tenant_id, default_region, email_provider_rules) VALUES ($1, $2, $3)
+         ON CONFLICT (tenant_id) DO UPDATE SET default_region = EXCLUDED.default_region, email_provider_rules = EXCLUDED.email_provider_rules, updated_at = now()`,
+        [tenantId, settings.defaultRegion, settings.emailProviderRules],
+      );
+      settingsCache.delete(tenantId);
     },
 
     /** The survivorship rules of a tenant (fields without one: most_recent). */

@@ -37,7 +37,7 @@ export interface ExtractedIdentifiers {
   rejected: { type: IdentifierType; reason: string }[];
 }
 
-export function extractIdentifiers(event: RawEvent, defaultRegion: string): ExtractedIdentifiers {
+export function extractIdentifiers(event: RawEvent, defaultRegion: string, options: { emailProviderRules?: boolean } = {}): ExtractedIdentifiers {
   const identifiers: Identifier[] = [];
   const rejected: ExtractedIdentifiers['rejected'] = [];
   const add = (type: IdentifierType, source: string, raw: string | null, normalize: (v: string) => { value: string } | { rejected: string }) => {
@@ -48,7 +48,7 @@ export function extractIdentifiers(event: RawEvent, defaultRegion: string): Extr
   };
   const { identity } = event;
   add('auth_user_id', '', identity.auth_user_id, normalizeId);
-  add('email', '', identity.email, normalizeEmail);
+  add('email', '', identity.email, (v) => normalizeEmail(v, { providerRules: options.emailProviderRules ?? false }));
   add('phone', '', identity.phone, (v) => normalizePhone(v, defaultRegion));
   add('anonymous_id', '', identity.anonymous_id, normalizeId);
   add('source_record_id', event.source, identity.source_record_id, normalizeId);

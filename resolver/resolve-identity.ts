@@ -14,7 +14,8 @@ export interface ResolvedInput {
  */
 export function createResolveIdentityStep(graph: GraphStore, defaultRegion: string) {
   return async function resolveIdentityStep(event: RawEvent): Promise<StepResult<ResolvedInput>> {
-    const { identifiers } = extractIdentifiers(event, defaultRegion);
+    const settings = await graph.tenantSettings(event.tenant_id);
+    const { identifiers } = extractIdentifiers(event, settings.defaultRegion ?? defaultRegion, { emailProviderRules: settings.emailProviderRules });
     const resolution = await graph.resolve(event, identifiers);
     return ok({ event, resolution });
   };

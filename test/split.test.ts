@@ -109,6 +109,23 @@ describe('split (unmerge)', () => {
     expect(p.traits.first_name).toBe('Katherine');
   });
 
+  it("applies a tenant's phone region and email provider rules, to events and to lookups", async () => {
+    expect((await t.request('PUT', '/v1/identity/settings', KEY_B, { default_region: 'gb', email_provider_rules: true })).status).toBe(400);
+    const put = await t.request('PUT', '/v1/identity/settings', KEY_B, { default_region: 'GB', email_provider_rules: true });
+    expect(put.body).toEqual({ default_region: 'GB', email_provider_rules: true });
+    expect((await t.request('GET', '/v1/identity/settings', KEY_A)).body).toEqual({ default_region: null, email_provider_rules: false });
+    const sendB = (events: Record<string, unknown>[]) => t.request('POST', '/v1/events', KEY_B, events);
+    await sendB([ev('set-1', { email: 'Jo.Doe+shop@gmail.com', phone: '020 7946 0018' }, 1, 'Jo')]);
+    await sendB([ev('set-2', { email: 'jodoe@googlemail.com' }, 2, 'Jo')]);
+    const p = await waitFor(async () => {
+      const r = await t.request('GET', '/v1/profiles?email=jo.doe%40gmail.com', KEY_B);
+      return r.status === 200 && r.body.aggregates.events_count === 2 ? r.body : null;
+    }, 20_000, 'both events on one profile');
+    expect(p.emails).toEqual(['jodoe@gmail.com']);
+    expect(p.phones).toEqual(['+442079460018']);
+    expect((await t.request('GET', '/v1/profiles?phone=020%207946%200018', KEY_B)).body.customer360_id).toBe(p.customer360_id);
+  });
+
   it('splits through the CLI', async () => {
     const { survivor, mergedAway } = await mergedPair('split-b', '+14155550189');
     const { stdout } = await promisify(execFile)(process.execPath, ['bin/c360.js', 'split', '--url', t.url, '--key', KEY_A, '--profile', survivor, '--merged', mergedAway]);

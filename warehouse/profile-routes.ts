@@ -46,10 +46,10 @@ export function createAggregateReader(ch: ClickHouseHandle) {
 
 type Query = Partial<Record<'email' | 'phone' | 'auth_user_id' | 'anonymous_id' | 'source' | 'source_record_id', string>>;
 
-function identifierOf(query: Query, defaultRegion: string): Identifier | { error: string } {
+function identifierOf(query: Query, defaultRegion: string, emailProviderRules = false): Identifier | { error: string } {
   const pick = (normalized: { value: string } | { rejected: string }, type: Identifier['type'], source = '') =>
     'value' in normalized ? { type, source, value: normalized.value } : { error: normalized.rejected };
-  if (query.email) return pick(normalizeEmail(query.email), 'email');
+  if (query.email) return pick(normalizeEmail(query.email, { providerRules: emailProviderRules }), 'email');
   if (query.phone) return pick(normalizePhone(query.phone, defaultRegion), 'phone');
   if (query.auth_user_id) return pick(normalizeId(query.auth_user_id), 'auth_user_id');
   if (query.anonymous_id) return pick(normalizeId(query.anonymous_id), 'anonymous_id');
@@ -71,6 +71,25 @@ export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRoutesD
     const profile = await answer(request.tenantId, await deps.graph.profileById(request.tenantId, request.params.id));
     if (!profile) return reply.code(404).send({ error: 'not_found', message: 'no such profile' });
     return profile;
+  });
+
+  // Identity settings of the tenant: phone region and email provider rules.
+  app.get('/v1/identity/settings', async (request) => {
+    const s = await deps.graph.tenantSettings(request.tenantId);
+    return { default_region: s.defaultRegion, email_provider_rules: s.emailProviderRules };
+  });
+  app.put<{ Body: { default_region?: unknown; email_provider_rules?: unknown } | null }>('/v1/identity/settings', async (request, reply) => {
+    const body = request.body ?? {};
+    const region = body.default_region ?? null;
+    if (region !== null && (typeof region !== 'string' || !/^[A-Z]{2}$/.test(region))) {
+      return reply.code(400).send({ error: 'bad_request', message: 'default_region must be a two-letter ISO country code in capitals, or null' });
+    }
+    if (body.email_provider_rules !== undefined && typeof body.email_provider_rules !== 'boolean') {
+      return reply.code(400).send({ error: 'bad_request', message: 'email_provider_rules must be true or false' });
+    }
+    const settings = { defaultRegion: region, emailProviderRules: body.email_provider_rules === true };
+    await deps.graph.setTenantSettings(request.tenantId, settings);
+    return { default_region: settings.defaultRegion, email_provider_rules: settings.emailProviderRules };
   });
 
   // Survivorship rules of the tenant, per profile field.
@@ -124,7 +143,8 @@ export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRoutesD
   });
 
   app.get<{ Querystring: Query }>('/v1/profiles', async (request, reply) => {
-    const identifier = identifierOf(request.query, deps.defaultRegion);
+    const settings = await deps.graph.tenantSettings(request.tenantId);
+    const identifier = identifierOf(request.query, settings.defaultRegion ?? deps.defaultRegion, settings.emailProviderRules);
     if ('error' in identifier) return reply.code(400).send({ error: 'bad_request', message: identifier.error });
     const profile = await answer(request.tenantId, await deps.graph.profileByIdentifier(request.tenantId, identifier));
     if (!profile) return reply.code(404).send({ error: 'not_found', message: 'no profile with that identifier' });

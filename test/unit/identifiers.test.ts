@@ -115,3 +115,11 @@ describe('identifierKey', () => {
     expect(identifierKey('acme', id('anonymous_id', '1'))).not.toBe(identifierKey('acme', id('auth_user_id', '1')));
   });
 });
+
+describe('extractIdentifiers with email provider rules', () => {
+  it('folds Gmail dots and +tags only when the tenant asks for it', () => {
+    const event = rawEvent({ email: 'Jo.Doe+news@gmail.com' });
+    expect(extractIdentifiers(event, 'US').identifiers[0]!.value).toBe('jo.doe+news@gmail.com');
+    expect(extractIdentifiers(event, 'US', { emailProviderRules: true }).identifiers[0]!.value).toBe('jodoe@gmail.com');
+  });
+});
