@@ -642,8 +642,8 @@ export function createGraphStore(pool: pg.Pool) {
       const client = await pool.connect();
       try {
         for (let attempt = 1; ; attempt++) {
-          await client.query('BEGIN');
-          await client.query('SET LOCAL synchronous_commit = off');
+          // One round trip: the transaction and its commit mode.
+          await client.query('BEGIN; SET LOCAL synchronous_commit = off');
           try {
             const resolution = await resolveOnce(client, event, identifiers);
             await client.query('COMMIT');
