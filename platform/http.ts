@@ -29,7 +29,6 @@ export interface HttpOptions {
   isReady: () => boolean;
 }
 
-export { createKeyring };
 
 /** The API key: "Bearer <key>", or HTTP Basic with the key as the user (Segment's write key). */
 function keyOf(request: FastifyRequest): string | null {

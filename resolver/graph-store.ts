@@ -13,7 +13,7 @@ import { CONFIDENCE, STRENGTH, identifierKey, matchRule, type Identifier } from 
 import { blockingKeys } from './fuzzy/blocking.ts';
 import { comparisonVector } from './fuzzy/compare.ts';
 import { defaultModel, scoreVector, weights, type Contribution, type MatchModel, type PairScore } from './fuzzy/model.ts';
-import { personRecordOfEvent, recordFingerprint } from './fuzzy/of-event.ts';
+import { givenNameOf, personRecordOfEvent, recordFingerprint } from './fuzzy/of-event.ts';
 import type { PersonRecord } from './fuzzy/person.ts';
 import { historyOf, mergeHistories, recordValues, survive, type SurvivorshipRule, type TraitHistory } from './survivorship.ts';
 import jaroWinkler from 'talisman/metrics/jaro-winkler.js';
@@ -126,14 +126,6 @@ export interface ConsentRecord {
   event_id: string;
   reason: string | null;
   recorded_at: string;
-}
-
-function givenNameOf(traits: RawEvent['traits']): string | null {
-  for (const name of ['first_name', 'given_name', 'firstname']) {
-    const v = traits[name];
-    if (typeof v === 'string' && v.trim() !== '') return v;
-  }
-  return null;
 }
 
 /**

@@ -23,14 +23,20 @@ const TRAIT_NAMES = {
   nationalId: ['national_id', 'ssn', 'soc_sec_id', 'tax_id'],
 } as const;
 
+/** The first non-empty trait of the names given, as text. */
+function traitOf(traits: RawEvent['traits'], names: readonly string[]): string | null {
+  for (const n of names) {
+    const v = traits[n];
+    if (v !== null && v !== undefined && String(v).trim() !== '') return String(v);
+  }
+  return null;
+}
+
+/** The given name an event carries in its traits, if any. */
+export const givenNameOf = (traits: RawEvent['traits']): string | null => traitOf(traits, TRAIT_NAMES.given);
+
 export function personRecordOfEvent(event: RawEvent): PersonRecord | null {
-  const trait = (names: readonly string[]) => {
-    for (const n of names) {
-      const v = event.traits[n];
-      if (v !== null && v !== undefined && String(v).trim() !== '') return String(v);
-    }
-    return null;
-  };
+  const trait = (names: readonly string[]) => traitOf(event.traits, names);
   let given = trait(TRAIT_NAMES.given);
   let surname = trait(TRAIT_NAMES.surname);
   const full = trait(TRAIT_NAMES.full);
