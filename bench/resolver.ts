@@ -25,7 +25,7 @@ import { MemorySampler, freePort, median, mib, num, percentile } from './util.ts
 const { values } = parseArgs({
   options: {
     profiles: { type: 'string', default: '1000000' },
-    events: { type: 'string', default: '5000' },
+    events: { type: 'string', default: '50000' },
     batch: { type: 'string', default: '500' },
     partitions: { type: 'string', default: '4' },
     runs: { type: 'string', default: '3' },
@@ -119,10 +119,8 @@ async function main(): Promise<void> {
           while (next < batches.length) {
             const batch = batches[next++]!;
             const t0 = performance.now();
-            for (const event of batch) {
-              const r = await graph.resolve(event, extractIdentifiers(event, 'US').identifiers);
-              if (r.rule !== 'new_profile') linked++;
-            }
+            const resolved = await graph.resolveBatch(batch.map((event) => ({ event, identifiers: extractIdentifiers(event, 'US').identifiers })));
+            linked += resolved.filter((r) => r.rule !== 'new_profile').length;
             await graph.flush();
             latencies.push(performance.now() - t0);
           }

@@ -193,6 +193,19 @@ export async function main(argv: string[]): Promise<void> {
       process.stdout.write(`split ${body.restored!.customer360_id} off ${body.survivor!.customer360_id}; they will not be merged again automatically\n`);
     });
 
+  const identity = program.command('identity').description("identity resolution tools: re-estimate a tenant's match model from its own records");
+  identity
+    .command('estimate')
+    .description("re-estimate a tenant's match model (m and u per comparison) from its stored person records; its thresholds are kept")
+    .requiredOption('--tenant <tenant>', 'the tenant whose model to estimate')
+    .option('--dry-run', 'estimate and print, write nothing')
+    .option('--sample <n>', 'at most this many person records, chosen uniformly', '200000')
+    .action(async (options: { tenant: string; dryRun?: boolean; sample: string }) => {
+      const config = loadConfig();
+      const { runEstimateCommand } = await import('../resolver/fuzzy/estimate-command.ts');
+      process.exitCode = await runEstimateCommand(config, createLogger(config.logLevel), options);
+    });
+
   const keys = program.command('keys').description('API keys kept in Postgres as digests: create (shown once), list, revoke');
   const runKeys = async (action: Parameters<typeof import('./keys-command.ts').runKeysCommand>[2]) => {
     const config = loadConfig();

@@ -29,6 +29,8 @@ import { createEnrichStage } from '../enrich/stage.ts';
 import { createAggregateComputer } from '../enrich/compute-aggregates.ts';
 import { createWarehouseWriter } from '../warehouse/writer.ts';
 import { registerProfileRoutes } from '../warehouse/profile-routes.ts';
+import { registerBlocklistRoutes } from '../warehouse/blocklist-routes.ts';
+import { createBlocklistStore } from '../resolver/blocklist.ts';
 import { registerIngestRoutes } from '../ingest/routes.ts';
 import { registerSegmentRoutes } from '../ingest/segment.ts';
 import { registerMessagingRoutes } from '../ingest/messaging.ts';
@@ -146,7 +148,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
       await Promise.all(subscriptions.map((s) => s.stop()));
     });
     if (services.has('resolver')) {
-      subscriptions.push(await runStage(createResolverStage({ codec, graph: graph!, topics, defaultRegion: config.defaultRegion, metrics, logger }), stageOptions));
+      subscriptions.push(await runStage(createResolverStage({ codec, graph: graph!, topics, defaultRegion: config.defaultRegion, blocklists: createBlocklistStore(postgres!.pool), metrics, logger }), stageOptions));
     }
     if (services.has('enrich')) {
       const stage = createEnrichStage({
@@ -179,6 +181,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
         registerMessagingRoutes(app, ingest);
       }
       if (services.has('api')) {
+        registerBlocklistRoutes(app, { blocklists: createBlocklistStore(postgres!.pool), graph: graph!, defaultRegion: config.defaultRegion });
         registerProfileRoutes(app, {
           graph: graph!,
           clickhouse: clickhouse!,

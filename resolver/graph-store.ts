@@ -16,16 +16,26 @@ import { defaultModel, scoreVector, weights, type Contribution, type MatchModel,
 import { givenNameOf, personRecordOfEvent, recordFingerprint } from './fuzzy/of-event.ts';
 import type { PersonRecord } from './fuzzy/person.ts';
 import { historyOf, mergeHistories, recordValues, survive, type SurvivorshipRule, type TraitHistory } from './survivorship.ts';
-import jaroWinkler from 'talisman/metrics/jaro-winkler.js';
-import { distance as levenshtein } from 'fastest-levenshtein';
-import { namesMayBeSame } from './names/given-name.ts';
-import { foldText } from './names/fold.ts';
-
-export interface TraitValue {
-  value: string;
-  at: number;
-  source: string;
-}
+import {
+  allowedCandidates,
+  blockedReasonOf,
+  historyOfRow,
+  linkOf,
+  oldestFirst,
+  pairKey,
+  prepareEvent,
+  sameTraits,
+  scoreAgainst,
+  traitsOf,
+  type PreparedEvent,
+  type ProfileRow,
+  type TenantMatching,
+  type TraitValue,
+} from './decide.ts';
+import { recordConsent, upsertIdentifiers } from './graph-writes.ts';
+import { CandidateMovedError, lockBatch, resolveLockedBatch, type BatchContext } from './batch.ts';
+export { consentOf } from './graph-writes.ts';
+export { givenNamesConflict, type TenantMatching, type TraitValue } from './decide.ts';
 
 export interface Resolution {
   customer360Id: string;
@@ -55,16 +65,6 @@ export interface ProfileView {
   consent: Record<string, { status: 'granted' | 'revoked'; policy_version: string | null; occurred_at: string; source: string; version: number }>;
 }
 
-interface ProfileRow {
-  customer360_id: string;
-  created_at: Date;
-  updated_at: Date;
-  version: string;
-  merged_into: string | null;
-  traits: Record<string, TraitValue>;
-  trait_history?: TraitHistory;
-}
-
 interface IdentifierRow {
   type: Identifier['type'];
   source: string;
@@ -73,46 +73,6 @@ interface IdentifierRow {
 }
 
 class ProfileMovedError extends Error {}
-
-/** The value history of a profile; a profile from before histories starts from its survived values. */
-function historyOfRow(row: ProfileRow): TraitHistory {
-  return row.trait_history && Object.keys(row.trait_history).length ? row.trait_history : historyOf(row.traits);
-}
-
-function traitsOf(event: RawEvent): Record<string, TraitValue> {
-  const traits: Record<string, TraitValue> = {};
-  for (const [name, value] of Object.entries(event.traits)) {
-    if (value === null || value === undefined) continue;
-    traits[name] = { value: String(value).trim(), at: event.occurred_at, source: event.source };
-  }
-  return traits;
-}
-
-function sameTraits(a: Record<string, TraitValue>, b: Record<string, TraitValue>): boolean {
-  const keys = Object.keys(b);
-  return keys.length === Object.keys(a).length && keys.every((k) => a[k]?.value === b[k]?.value);
-}
-
-/** The consent change an event carries: opt-in/out, an unsubscribe, an SMS STOP; null for other events. */
-export function consentOf(event: RawEvent): { scope: string; status: 'granted' | 'revoked'; policy_version: string | null; ip: string | null; reason: string | null } | null {
-  if (event.consent_changed) return { ...event.consent_changed };
-  if (event.unsubscribed) return { scope: event.unsubscribed.channel, status: 'revoked', policy_version: null, ip: event.unsubscribed.ip, reason: event.unsubscribed.reason ?? 'unsubscribed' };
-  if (event.sms_stop) return { scope: 'sms', status: 'revoked', policy_version: null, ip: null, reason: `keyword ${event.sms_stop.keyword}` };
-  return null;
-}
-
-/** Adds a version of the profile's consent for the event's scope (under the profile's row lock). */
-async function recordConsent(client: pg.PoolClient, event: RawEvent, customer360Id: string): Promise<void> {
-  const consent = consentOf(event);
-  if (!consent) return;
-  await client.query(
-    `INSERT INTO consent_records (tenant_id, customer360_id, scope, status, version, policy_version, occurred_at, source, ip, event_type, event_id, reason)
-     SELECT $1, $2, $3, $4, COALESCE(max(version), 0) + 1, $5, $6, $7, $8, $9, $10, $11
-       FROM consent_records WHERE tenant_id = $1 AND customer360_id = $2 AND scope = $3
-     ON CONFLICT (tenant_id, event_id) DO NOTHING`,
-    [event.tenant_id, customer360Id, consent.scope, consent.status, consent.policy_version, new Date(event.occurred_at), event.source, consent.ip, event.type, event.event_id, consent.reason],
-  );
-}
 
 export interface ConsentRecord {
   scope: string;
@@ -127,19 +87,6 @@ export interface ConsentRecord {
   reason: string | null;
   recorded_at: string;
 }
-
-/**
- * Two given names that belong to different people: not the same after nicknames and initials,
- * and not a likely typo of one another (Jaro-Winkler below 0.85: Ann/Anne are alike, Ann/Bob not).
- */
-export function givenNamesConflict(a: string, b: string): boolean {
-  if (namesMayBeSame(a, b)) return false;
-  const x = foldText(a);
-  const y = foldText(b);
-  return x !== '' && y !== '' && jaroWinkler(x, y) < 0.85;
-}
-
-const pairKey = (a: string, b: string) => (a < b ? `${a}|${b}` : `${b}|${a}`);
 
 async function exclusionsAmong(client: pg.PoolClient, tenantId: string, ids: string[]): Promise<Set<string>> {
   if (ids.length < 2) return new Set();
@@ -189,13 +136,6 @@ async function renumberConsent(client: pg.PoolClient, tenantId: string, customer
 }
 
 export class SplitError extends Error {}
-
-/** A tenant's match model and thresholds. */
-export interface TenantMatching {
-  model: MatchModel;
-  linkThreshold: number;
-  reviewThreshold: number;
-}
 
 /** Without a model of its own, a tenant links at 0.999 and suggests reviews from 0.9. */
 export const DEFAULT_MATCHING: TenantMatching = { model: defaultModel(), linkThreshold: 0.999, reviewThreshold: 0.9 };
@@ -263,15 +203,11 @@ export function createGraphStore(pool: pg.Pool) {
       'SELECT customer360_id, record FROM person_records WHERE tenant_id = $1 AND customer360_id = ANY($2::uuid[])',
       [tenantId, ids.map((r) => r.customer360_id)],
     );
-    for (const row of rows) {
-      // Household members share a surname and an address: clearly different given names (not
-      // swapped with the surname) link only when a national ID agrees within one edit.
-      const theirs = row.record;
-      const givenConflict = record.given && theirs.given && givenNamesConflict(record.given, theirs.given) && !(theirs.surname && !givenNamesConflict(record.given, theirs.surname));
-      if (givenConflict && !(record.sourceId && theirs.sourceId && levenshtein(record.sourceId, theirs.sourceId) <= 1)) continue;
-      const score = scoreVector(matching.model, comparisonVector(record, row.record), matching.weights);
-      const best = scores.get(row.customer360_id);
-      if (score.probability >= matching.reviewThreshold && (!best || score.probability > best.probability)) scores.set(row.customer360_id, score);
+    const byProfile = new Map<string, PersonRecord[]>();
+    for (const row of rows) byProfile.set(row.customer360_id, [...(byProfile.get(row.customer360_id) ?? []), row.record]);
+    for (const [id, theirs] of byProfile) {
+      const score = scoreAgainst(record, theirs, matching, matching.weights);
+      if (score) scores.set(id, score);
     }
     return { matching, scores };
   }
@@ -368,21 +304,12 @@ export function createGraphStore(pool: pg.Pool) {
     };
   }
 
-  async function resolveOnce(client: pg.PoolClient, event: RawEvent, identifiers: Identifier[]): Promise<Resolution> {
+  async function resolveOnce(client: pg.PoolClient, prepared: PreparedEvent): Promise<Resolution> {
+    const { event, identifiers, record, recordKeys } = prepared;
     const tenantId = event.tenant_id;
-    const record = personRecordOfEvent(event);
-    const recordKeys = record ? blockingKeys(record) : [];
-    const keys = [
-      ...new Set([
-        ['event', tenantId, event.event_id].join('\u001f'),
-        ...identifiers.map((i) => identifierKey(tenantId, i)),
-        // Events that could match the same profiles by their fuzzy evidence wait for each other too.
-        ...recordKeys.map((k) => ['block', tenantId, k].join('\u001f')),
-      ]),
-    ].sort();
     await client.query(
       'SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n',
-      [keys],
+      [[...prepared.lockKeys].sort()],
     );
 
     const linked = await client.query<{ customer360_id: string; rule: MatchedRule; confidence: number; merged_into: string | null }>(
@@ -442,39 +369,13 @@ export function createGraphStore(pool: pg.Pool) {
       for (const row of auth.rows) authOf.set(row.customer360_id, row.value);
     }
 
-    const eventAuth = identifiers.find((i) => i.type === 'auth_user_id')?.value ?? null;
     const ownerOf = (i: Identifier) => owned.find((o) => o.type === i.type && o.source === i.source && o.value === i.value)?.customer360_id;
-    // The auth user ID the event belongs to: its own, else that of the profile owning its
-    // strongest identifier that has one.
-    let anchorAuth = eventAuth;
-    for (const type of STRENGTH) {
-      if (anchorAuth !== null) break;
-      for (const i of identifiers.filter((x) => x.type === type)) {
-        const owner = ownerOf(i);
-        if (owner && authOf.has(owner)) {
-          anchorAuth = authOf.get(owner)!;
-          break;
-        }
-      }
-    }
-    // Profiles that may join: no auth user ID, or the same one. Different auth user IDs never merge.
-    // A profile reached only through a phone or an email (a family phone, a shared inbox) does not
-    // join when the given names clearly differ: household members stay apart.
-    const eventGiven = givenNameOf(event.traits);
-    const sharedOnly = (c: ProfileRow) => {
-      const types = new Set(identifiers.filter((i) => ownerOf(i) === c.customer360_id).map((i) => i.type));
-      return types.size > 0 && [...types].every((t) => t === 'phone' || t === 'email') && !fuzzyLinks.has(c.customer360_id);
-    };
-    const household = (c: ProfileRow) => {
-      const theirs = c.traits.first_name?.value ?? c.traits.given_name?.value;
-      return eventGiven !== null && theirs !== undefined && sharedOnly(c) && givenNamesConflict(eventGiven, theirs);
-    };
-    const allowed = candidates.filter((c) => (!authOf.has(c.customer360_id) || authOf.get(c.customer360_id) === anchorAuth) && !household(c));
+    const { anchorAuth, allowed } = allowedCandidates({ event, identifiers, candidates, ownerOf, authOf, fuzzyLinks });
     // Profiles a person split apart are never merged again automatically: oldest first, a profile
     // joins only when it is not excluded with one already joining.
     const excluded = await exclusionsAmong(client, tenantId, allowed.map((c) => c.customer360_id));
     const compatible: ProfileRow[] = [];
-    for (const c of [...allowed].sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || (a.customer360_id < b.customer360_id ? -1 : 1))) {
+    for (const c of [...allowed].sort(oldestFirst)) {
       if (!compatible.some((k) => excluded.has(pairKey(k.customer360_id, c.customer360_id)))) compatible.push(c);
     }
     // The size guard: beyond it, only the oldest profile takes the event; nothing merges.
@@ -490,15 +391,7 @@ export function createGraphStore(pool: pg.Pool) {
       }
     }
     const blocked = candidates.filter((c) => !compatible.includes(c));
-    const blockedReason = blocked.length === 0
-      ? null
-      : blocked.some((c) => authOf.has(c.customer360_id) && authOf.get(c.customer360_id) !== anchorAuth)
-        ? 'different auth user IDs'
-        : sizeGuard
-          ? 'profile size guard'
-          : blocked.some((c) => allowed.includes(c))
-            ? 'split apart by a person'
-            : 'shared phone or email, different given names';
+    const blockedReason = blockedReasonOf({ blocked, allowed, authOf, anchorAuth, sizeGuard });
     const now = new Date();
     let kind: ProfileChangeKind = 'updated';
     let survivor: ProfileRow;
@@ -512,23 +405,18 @@ export function createGraphStore(pool: pg.Pool) {
         [tenantId, survivor.customer360_id, now, {}],
       );
     } else {
-      const ordered = [...compatible].sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || (a.customer360_id < b.customer360_id ? -1 : 1));
+      const ordered = [...compatible].sort(oldestFirst);
       survivor = ordered[0]!;
       mergedIds = ordered.slice(1).map((p) => p.customer360_id);
     }
 
-    const evidence = identifiers.filter((i) => {
-      const owner = ownerOf(i);
-      return owner !== undefined && compatible.some((c) => c.customer360_id === owner);
+    const { rule, confidence, evidence, linkEvidence } = linkOf({
+      created: kind === 'created',
+      identifiers,
+      ownerOf,
+      joining: new Set(compatible.map((c) => c.customer360_id)),
+      fuzzyLinks,
     });
-    // The probabilistic link of highest probability among the joining profiles, when no identifier links.
-    const fuzzyBest = [...fuzzyLinks]
-      .filter(([id]) => compatible.some((c) => c.customer360_id === id))
-      .sort((a, b) => b[1].probability - a[1].probability)[0];
-    const exactRule = matchRule(evidence);
-    const rule: MatchedRule = kind === 'created' ? 'new_profile' : exactRule === 'new_profile' && fuzzyBest ? 'probabilistic' : exactRule;
-    const linkEvidence: (Identifier | { probability: number; contributions: Contribution[] })[] =
-      rule === 'probabilistic' ? [{ probability: fuzzyBest![1].probability, contributions: fuzzyBest![1].contributions }] : evidence;
     let history = historyOfRow(survivor);
     let changed = kind === 'created';
 
@@ -582,15 +470,9 @@ export function createGraphStore(pool: pg.Pool) {
     if (attach.some((i) => ownerOf(i) === undefined)) changed = true;
     if (attach.length) {
       const seenAt = new Date(event.occurred_at);
-      await client.query(
-        `INSERT INTO identifiers (tenant_id, type, source, value, customer360_id, first_seen, last_seen)
-         SELECT $1, t, s, v, $2, $6, $6 FROM unnest($3::text[], $4::text[], $5::text[]) AS q(t, s, v)
-         ON CONFLICT (tenant_id, type, source, value) DO UPDATE
-           SET last_seen = GREATEST(identifiers.last_seen, EXCLUDED.last_seen),
-               first_seen = LEAST(identifiers.first_seen, EXCLUDED.first_seen),
-               seen_count = identifiers.seen_count + 1
-           WHERE identifiers.customer360_id = EXCLUDED.customer360_id`,
-        [tenantId, survivor.customer360_id, attach.map((i) => i.type), attach.map((i) => i.source), attach.map((i) => i.value), seenAt],
+      await upsertIdentifiers(
+        client,
+        attach.map((i) => ({ tenantId, ...i, customer360Id: survivor.customer360_id, firstSeen: seenAt, lastSeen: seenAt, count: 1 })),
       );
     }
 
@@ -602,7 +484,6 @@ export function createGraphStore(pool: pg.Pool) {
       'UPDATE profiles SET traits = $3, trait_history = $7, version = $4, updated_at = CASE WHEN $5 THEN $6 ELSE updated_at END WHERE tenant_id = $1 AND customer360_id = $2',
       [tenantId, survivor.customer360_id, JSON.stringify(updatedTraits), version, changed, now, JSON.stringify(history)],
     );
-    const confidence = rule === 'probabilistic' ? fuzzyBest![1].probability : CONFIDENCE[rule];
     await client.query(
       'INSERT INTO event_links (tenant_id, event_id, customer360_id, rule, confidence, evidence) VALUES ($1, $2, $3, $4, $5, $6)',
       [tenantId, event.event_id, survivor.customer360_id, rule, confidence, JSON.stringify(linkEvidence)],
@@ -625,27 +506,69 @@ export function createGraphStore(pool: pg.Pool) {
     return { customer360Id: survivor.customer360_id, blockedReason, rule, confidence, evidence, change };
   }
 
+  const batchContext: BatchContext = { rulesOf, matchingOf, resolveOne: resolveOnce, maxBlockProfiles: MAX_BLOCK_PROFILES };
+  let lockBudgetValue: number | null = null;
+  /**
+   * How many advisory lock keys one batch transaction may take: an eighth of the server's lock
+   * table (max_locks_per_transaction x connections), so several resolvers and the other work of
+   * the server fit beside each other; at most 5,000.
+   */
+  async function lockBudget(): Promise<number> {
+    if (lockBudgetValue === null) {
+      const { rows } = await pool.query<{ slots: number }>(
+        `SELECT current_setting('max_locks_per_transaction')::int
+                * (current_setting('max_connections')::int + current_setting('max_prepared_transactions')::int) AS slots`,
+      );
+      lockBudgetValue = Math.max(64, Math.min(5_000, Math.floor(rows[0]!.slots / 8)));
+    }
+    return lockBudgetValue;
+  }
+
   return {
     /**
      * Links one event to a profile, creating or merging profiles as the rules say. The commit
      * does not wait for the disk: call flush() before anything acts on the resolution.
      */
     async resolve(event: RawEvent, identifiers: Identifier[]): Promise<Resolution> {
+      return (await this.resolveBatch([{ event, identifiers }]))[0]!;
+    },
+
+    /**
+     * Links a batch of events, in order, with a few queries per batch (see batch.ts). A batch
+     * whose lock keys exceed what Postgres's lock table can hold is resolved in parts, each in
+     * its own transaction. A transaction that meets a candidate merged meanwhile or a deadlock
+     * starts over. The commits do not wait for the disk: call flush() before acting on them.
+     */
+    async resolveBatch(items: { event: RawEvent; identifiers: Identifier[] }[]): Promise<Resolution[]> {
+      const prepared = items.map((i) => prepareEvent(i.event, i.identifiers));
+      const budget = await lockBudget();
+      const results: Resolution[] = [];
       const client = await pool.connect();
       try {
-        for (let attempt = 1; ; attempt++) {
-          // One round trip: the transaction and its commit mode.
-          await client.query('BEGIN; SET LOCAL synchronous_commit = off');
-          try {
-            const resolution = await resolveOnce(client, event, identifiers);
-            await client.query('COMMIT');
-            return resolution;
-          } catch (error) {
-            await client.query('ROLLBACK').catch(() => undefined);
-            if (error instanceof ProfileMovedError && attempt < 10) continue;
-            throw error;
+        for (let from = 0; from < prepared.length; ) {
+          let to = from;
+          let keys = 0;
+          while (to < prepared.length && (to === from || keys + prepared[to]!.lockKeys.length <= budget)) keys += prepared[to++]!.lockKeys.length;
+          const part = prepared.slice(from, to);
+          for (let attempt = 1; ; attempt++) {
+            // One round trip: the transaction and its commit mode.
+            await client.query('BEGIN; SET LOCAL synchronous_commit = off');
+            try {
+              await lockBatch(client, part);
+              const resolved = await resolveLockedBatch(client, part, batchContext);
+              await client.query('COMMIT');
+              results.push(...resolved);
+              break;
+            } catch (error) {
+              await client.query('ROLLBACK').catch(() => undefined);
+              const retriable = error instanceof ProfileMovedError || error instanceof CandidateMovedError || (error as { code?: string }).code === '40P01';
+              if (!retriable || attempt >= 10) throw error;
+              await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+            }
           }
+          from = to;
         }
+        return results;
       } finally {
         client.release();
       }

@@ -3,6 +3,7 @@
  */
 import type { MatchedRule, RawEvent } from '../schemas/types.ts';
 import { normalizeEmail, normalizeId, normalizePhone } from './normalize.ts';
+import { isBlocked, type Blocklist } from './blocklist.ts';
 
 export type IdentifierType = 'auth_user_id' | 'email' | 'phone' | 'anonymous_id' | 'source_record_id';
 
@@ -37,22 +38,48 @@ export interface ExtractedIdentifiers {
   rejected: { type: IdentifierType; reason: string }[];
 }
 
-export function extractIdentifiers(event: RawEvent, defaultRegion: string, options: { emailProviderRules?: boolean } = {}): ExtractedIdentifiers {
+export interface ExtractOptions {
+  /** Apply the email provider rules (Gmail dots and +tags, +tags of other providers). */
+  emailProviderRules?: boolean;
+  /**
+   * The tenant's blocklist (resolver/blocklist.ts): a value on it goes to `rejected` with the
+   * reason 'blocklisted' instead of being an identifier, so it is never a merge key.
+   */
+  blocklist?: Blocklist;
+}
+
+export function extractIdentifiers(event: RawEvent, defaultRegion: string, options: ExtractOptions = {}): ExtractedIdentifiers {
   const identifiers: Identifier[] = [];
   const rejected: ExtractedIdentifiers['rejected'] = [];
+  const providerRules = options.emailProviderRules ?? false;
+  const blocklist = options.blocklist && options.blocklist.size > 0 ? options.blocklist : null;
   const add = (type: IdentifierType, source: string, raw: string | null, normalize: (v: string) => { value: string } | { rejected: string }) => {
     if (raw === null || raw === undefined) return;
     const result = normalize(raw);
-    if ('value' in result) identifiers.push({ type, source, value: result.value });
-    else rejected.push({ type, reason: result.rejected });
+    if (!('value' in result)) {
+      rejected.push({ type, reason: result.rejected });
+      return;
+    }
+    const identifier: Identifier = { type, source, value: result.value };
+    if (blocklist && (isBlocked(blocklist, identifier) || (type === 'email' && providerRules && isBlockedAsTyped(blocklist, raw)))) {
+      rejected.push({ type, reason: 'blocklisted' });
+      return;
+    }
+    identifiers.push(identifier);
   };
   const { identity } = event;
   add('auth_user_id', '', identity.auth_user_id, normalizeId);
-  add('email', '', identity.email, (v) => normalizeEmail(v, { providerRules: options.emailProviderRules ?? false }));
+  add('email', '', identity.email, (v) => normalizeEmail(v, { providerRules }));
   add('phone', '', identity.phone, (v) => normalizePhone(v, defaultRegion));
   add('anonymous_id', '', identity.anonymous_id, normalizeId);
   add('source_record_id', event.source, identity.source_record_id, normalizeId);
   return { identifiers, rejected };
+}
+
+/** With provider rules on, an email is also checked as typed (rules off), the form blocklist entries are stored in. */
+function isBlockedAsTyped(blocklist: Blocklist, raw: string): boolean {
+  const typed = normalizeEmail(raw, { providerRules: false });
+  return 'value' in typed && isBlocked(blocklist, { type: 'email', source: '', value: typed.value });
 }
 
 /** The rule and confidence of a link, from the identifiers the event shares with the profile. */

@@ -66,6 +66,16 @@ export interface EmailOptions {
    * Default false: the address as typed, trimmed, NFC and lower-cased.
    */
   providerRules?: boolean;
+  /**
+   * Give the normalized value of a junk address (noemail@..., ...@example.com) instead of
+   * rejecting it. For lists of values to block, never for merge keys. Default false.
+   */
+  keepJunk?: boolean;
+}
+
+export interface JunkOptions {
+  /** Give the normalized value of a junk value instead of rejecting it (lists of values to block). */
+  keepJunk?: boolean;
 }
 
 export function normalizeEmail(raw: string, options: EmailOptions = {}): Normalized {
@@ -81,22 +91,22 @@ export function normalizeEmail(raw: string, options: EmailOptions = {}): Normali
       if (local === '') return { rejected: 'not an email address' };
     }
   }
-  if (JUNK_EMAIL_LOCALS.has(local) || JUNK_EMAIL_DOMAINS.has(domain)) return { rejected: 'junk email' };
+  if (!options.keepJunk && (JUNK_EMAIL_LOCALS.has(local) || JUNK_EMAIL_DOMAINS.has(domain))) return { rejected: 'junk email' };
   return { value: `${local}@${domain}` };
 }
 
-export function normalizePhone(raw: string, defaultRegion: string): Normalized {
+export function normalizePhone(raw: string, defaultRegion: string, options: JunkOptions = {}): Normalized {
   const phone = parsePhoneNumberFromString(raw.trim(), { defaultCountry: defaultRegion as CountryCode });
   if (!phone || !phone.isValid()) return { rejected: 'not a valid phone number' };
   const national = phone.nationalNumber;
-  if (/^(\d)\1+$/.test(national) || national === '1234567890' || national === '123456789') return { rejected: 'junk phone' };
+  if (!options.keepJunk && (/^(\d)\1+$/.test(national) || national === '1234567890' || national === '123456789')) return { rejected: 'junk phone' };
   return { value: phone.number };
 }
 
 /** IDs of other systems: trimmed; placeholder values rejected. */
-export function normalizeId(raw: string): Normalized {
+export function normalizeId(raw: string, options: JunkOptions = {}): Normalized {
   const value = raw.normalize('NFC').trim();
-  if (JUNK_VALUES.has(value.toLowerCase())) return { rejected: 'junk identifier' };
+  if (JUNK_VALUES.has(value.toLowerCase()) && (!options.keepJunk || value === '')) return { rejected: 'junk identifier' };
   if (value.length > 256) return { rejected: 'identifier longer than 256 characters' };
   return { value };
 }

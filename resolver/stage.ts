@@ -9,16 +9,19 @@ import type { ResolvedEvent } from '../schemas/types.ts';
 import { andThen } from '../platform/result.ts';
 import type { MessageOutcome, Output, Stage } from '../platform/stage-runner.ts';
 import type { GraphStore } from './graph-store.ts';
+import type { BlocklistSource } from './blocklist.ts';
 import type { Metrics } from '../platform/metrics.ts';
 import type { Logger } from '../platform/logger.ts';
 import { createParseRawEventStep } from './parse-raw-event.ts';
-import { createResolveIdentityStep, type ResolvedInput } from './resolve-identity.ts';
+import { createIdentifyStep, type IdentifiedInput, type ResolvedInput } from './resolve-identity.ts';
 
 export interface ResolverStageDeps {
   codec: Codec;
   graph: GraphStore;
   topics: Topics;
   defaultRegion: string;
+  /** The tenants' blocklists of junk identifier values. */
+  blocklists?: BlocklistSource;
   metrics?: Metrics;
   logger?: Logger;
 }
@@ -27,7 +30,7 @@ const resolvedTypedFields = new Set(EVENT_CATALOG.map((e) => e.type));
 
 export function createResolverStage(deps: ResolverStageDeps): Stage {
   const parse = createParseRawEventStep(deps.codec);
-  const resolve = createResolveIdentityStep(deps.graph, deps.defaultRegion);
+  const identify = createIdentifyStep(deps.graph, deps.defaultRegion, deps.blocklists);
 
   async function outputsOf({ event, resolution }: ResolvedInput): Promise<Output[]> {
     deps.metrics?.resolverLinks.inc({ rule: resolution.rule });
@@ -66,14 +69,19 @@ export function createResolverStage(deps: ResolverStageDeps): Stage {
     groupId: 'c360-resolver',
     topics: Object.values(deps.topics.raw),
     async handleBatch(messages) {
-      const outcomes: MessageOutcome[] = [];
-      // In order: events of one partition are resolved one after another.
-      for (const message of messages) {
-        const result = await andThen(await parse(message), resolve);
-        outcomes.push(result.type === 'ok' ? { type: 'ok', outputs: await outputsOf(result.value) } : result);
-      }
+      // Decoded and identified one by one; resolved together, in order, with a few queries for
+      // the whole batch. A database failure throws and the batch is retried.
+      const steps = await Promise.all(messages.map(async (message) => andThen(await parse(message), identify)));
+      const identified = steps.filter((s): s is { type: 'ok'; value: IdentifiedInput } => s.type === 'ok').map((s) => s.value);
+      const resolutions = await deps.graph.resolveBatch(identified);
       // Durable before the outputs are published and the positions committed.
       await deps.graph.flush();
+      const outcomes: MessageOutcome[] = [];
+      let next = 0;
+      for (const step of steps) {
+        if (step.type !== 'ok') outcomes.push(step);
+        else outcomes.push({ type: 'ok', outputs: await outputsOf({ event: step.value.event, resolution: resolutions[next++]! }) });
+      }
       return outcomes;
     },
   };

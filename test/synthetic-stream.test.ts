@@ -30,9 +30,11 @@ describe('synthetic multi-source stream', () => {
     let next = 0;
     await Promise.all(
       Array.from({ length: 4 }, async () => {
+        // Batches of 25 events, as the resolver stage takes them from each partition.
         while (next < stream.length) {
-          const { event } = stream[next++]!;
-          await graph.resolve(event, extractIdentifiers(event, 'US').identifiers);
+          const part = stream.slice(next, next + 25);
+          next += part.length;
+          await graph.resolveBatch(part.map(({ event }) => ({ event, identifiers: extractIdentifiers(event, 'US').identifiers })));
         }
       }),
     );

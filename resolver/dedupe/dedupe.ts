@@ -58,8 +58,10 @@ export interface DedupeOptions {
   inMemory?: boolean;
   /** Keep the dedupe tenant's profiles in Postgres. */
   keep?: boolean;
-  /** Records resolved at once (the resolver's locks keep concurrent records correct). */
+  /** Resolvers working at once (the resolver's locks keep concurrent records correct). */
   concurrency?: number;
+  /** Records per batch of each resolver, as the stream's resolver stage takes them. */
+  batch?: number;
   /** Resolve the records in an order shuffled with this seed (to measure order independence). */
   shuffle?: number;
   /** Postgres to resolve in; DATABASE_URL or the embedded one by default. */
@@ -283,12 +285,15 @@ async function resolveThroughGraph(args: {
           [order[i], order[j]] = [order[j]!, order[i]!];
         }
       }
+      // Like the stream: several resolvers, each taking the next batch of records in order.
+      const batch = args.options.batch ?? 250;
       const worker = async () => {
         while (next < events.length) {
-          const event = events[order[next++]!]!;
-          await graph.resolve(event, extractIdentifiers(event, config.defaultRegion).identifiers);
-          done++;
-          if (done % 250 === 0) args.options.onProgress?.(done, events.length);
+          const part = order.slice(next, next + batch).map((i) => events[i]!);
+          next += part.length;
+          await graph.resolveBatch(part.map((event) => ({ event, identifiers: extractIdentifiers(event, config.defaultRegion).identifiers })));
+          done += part.length;
+          args.options.onProgress?.(done, events.length);
         }
       };
       await Promise.all(Array.from({ length: args.options.concurrency ?? 4 }, worker));

@@ -28,9 +28,18 @@ export interface MatchResult {
   reviews: { a: number; b: number; score: PairScore }[];
 }
 
+/**
+ * The comparison vector of each pair of records (index pairs, as candidatePairs gives them): what
+ * EM estimates m from and what the pairs are scored by. Shared with the estimation of a tenant's
+ * model from its stream (estimate-tenant.ts), which may first thin out the candidate pairs.
+ */
+export function pairVectors(records: PersonRecord[], pairs: readonly (readonly [number, number])[]): number[][] {
+  return pairs.map(([i, j]) => comparisonVector(records[i]!, records[j]!));
+}
+
 export function matchRecords(records: PersonRecord[], options: MatchOptions): MatchResult {
   const pairs = candidatePairs(records);
-  const vectors = pairs.map(([i, j]) => comparisonVector(records[i]!, records[j]!));
+  const vectors = pairVectors(records, pairs);
   let model = options.model ?? defaultModel();
   if (options.train) {
     const random = options.random ?? Math.random;

@@ -66,10 +66,14 @@ export function scorePair(model: MatchModel, a: PersonRecord, b: PersonRecord): 
   return scoreVector(model, comparisonVector(a, b));
 }
 
-/** Level frequencies of random pairs: the u probabilities. */
-export function estimateU(records: PersonRecord[], random: () => number, samples = 100_000, comparisons: readonly Comparison[] = COMPARISONS): number[][] {
+/**
+ * Level counts of random pairs, per comparison, each level starting at 1 (so that no level is
+ * impossible). Apart from that 1, a comparison's counts add up to the random pairs that had it
+ * (both values present): how much its u estimate can be trusted.
+ */
+export function randomPairLevelCounts(records: PersonRecord[], random: () => number, samples = 100_000, comparisons: readonly Comparison[] = COMPARISONS): number[][] {
   const counts = comparisons.map((c) => c.levels.map(() => 1));
-  if (records.length < 2) return counts.map((levels) => levels.map((n) => n / levels.length));
+  if (records.length < 2) return counts;
   for (let s = 0; s < samples; s++) {
     const a = records[Math.floor(random() * records.length)]!;
     const b = records[Math.floor(random() * records.length)]!;
@@ -78,10 +82,20 @@ export function estimateU(records: PersonRecord[], random: () => number, samples
       if (level >= 0) counts[c]![level]!++;
     });
   }
+  return counts;
+}
+
+/** Counts per level as frequencies per comparison. */
+export function levelFrequencies(counts: number[][]): number[][] {
   return counts.map((levels) => {
     const total = levels.reduce((x, y) => x + y, 0);
     return levels.map((n) => n / total);
   });
+}
+
+/** Level frequencies of random pairs: the u probabilities. */
+export function estimateU(records: PersonRecord[], random: () => number, samples = 100_000, comparisons: readonly Comparison[] = COMPARISONS): number[][] {
+  return levelFrequencies(randomPairLevelCounts(records, random, samples, comparisons));
 }
 
 /**

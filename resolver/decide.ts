@@ -1,0 +1,200 @@
+/**
+ * The decisions of the resolver that need no database: which candidate profiles an event may
+ * join, why others are refused, the rule, confidence and evidence of the link, and how an event's
+ * traits change a profile. The graph store applies them one event at a time (with merges) and
+ * the batch resolver applies them to a whole batch in memory; both read the same rules here.
+ */
+import jaroWinkler from 'talisman/metrics/jaro-winkler.js';
+import { distance as levenshtein } from 'fastest-levenshtein';
+import type { MatchedRule, RawEvent } from '../schemas/types.ts';
+import { CONFIDENCE, STRENGTH, identifierKey, matchRule, type Identifier } from './identifiers.ts';
+import { blockingKeys } from './fuzzy/blocking.ts';
+import { comparisonVector } from './fuzzy/compare.ts';
+import { scoreVector, type Contribution, type MatchModel, type PairScore } from './fuzzy/model.ts';
+import { givenNameOf, personRecordOfEvent } from './fuzzy/of-event.ts';
+import type { PersonRecord } from './fuzzy/person.ts';
+import { historyOf, type TraitHistory } from './survivorship.ts';
+import { namesMayBeSame } from './names/given-name.ts';
+import { foldText } from './names/fold.ts';
+
+export interface TraitValue {
+  value: string;
+  at: number;
+  source: string;
+}
+
+export interface ProfileRow {
+  customer360_id: string;
+  created_at: Date;
+  updated_at: Date;
+  version: string;
+  merged_into: string | null;
+  traits: Record<string, TraitValue>;
+  trait_history?: TraitHistory;
+}
+
+/** A tenant's match model and thresholds, with the weights computed once. */
+export interface TenantMatching {
+  model: MatchModel;
+  linkThreshold: number;
+  reviewThreshold: number;
+}
+
+/** The value history of a profile; a profile from before histories starts from its survived values. */
+export function historyOfRow(row: ProfileRow): TraitHistory {
+  return row.trait_history && Object.keys(row.trait_history).length ? row.trait_history : historyOf(row.traits);
+}
+
+export function traitsOf(event: RawEvent): Record<string, TraitValue> {
+  const traits: Record<string, TraitValue> = {};
+  for (const [name, value] of Object.entries(event.traits)) {
+    if (value === null || value === undefined) continue;
+    traits[name] = { value: String(value).trim(), at: event.occurred_at, source: event.source };
+  }
+  return traits;
+}
+
+export function sameTraits(a: Record<string, TraitValue>, b: Record<string, TraitValue>): boolean {
+  const keys = Object.keys(b);
+  return keys.length === Object.keys(a).length && keys.every((k) => a[k]?.value === b[k]?.value);
+}
+
+/**
+ * Two given names that belong to different people: not the same after nicknames and initials,
+ * and not a likely typo of one another (Jaro-Winkler below 0.85: Ann/Anne are alike, Ann/Bob not).
+ */
+export function givenNamesConflict(a: string, b: string): boolean {
+  if (namesMayBeSame(a, b)) return false;
+  const x = foldText(a);
+  const y = foldText(b);
+  return x !== '' && y !== '' && jaroWinkler(x, y) < 0.85;
+}
+
+export const pairKey = (a: string, b: string) => (a < b ? `${a}|${b}` : `${b}|${a}`);
+
+/** Oldest profile first (ties by ID): the survivor of a merge is the oldest. */
+export const oldestFirst = (a: ProfileRow, b: ProfileRow) =>
+  a.created_at.getTime() - b.created_at.getTime() || (a.customer360_id < b.customer360_id ? -1 : 1);
+
+/** What an event brings for matching, and the advisory lock keys that serialize look-alike events. */
+export interface PreparedEvent {
+  event: RawEvent;
+  identifiers: Identifier[];
+  record: PersonRecord | null;
+  recordKeys: string[];
+  lockKeys: string[];
+}
+
+export function prepareEvent(event: RawEvent, identifiers: Identifier[]): PreparedEvent {
+  const tenantId = event.tenant_id;
+  const record = personRecordOfEvent(event);
+  const recordKeys = record ? blockingKeys(record) : [];
+  const lockKeys = [
+    ...new Set([
+      ['event', tenantId, event.event_id].join('\u001f'),
+      ...identifiers.map((i) => identifierKey(tenantId, i)),
+      // Events that could match the same profiles by their fuzzy evidence wait for each other too.
+      ...recordKeys.map((k) => ['block', tenantId, k].join('\u001f')),
+    ]),
+  ];
+  return { event, identifiers, record, recordKeys, lockKeys };
+}
+
+/**
+ * The best score of a profile's stored records against the event's record, when at or above the
+ * review threshold. Household members share a surname and an address: clearly different given
+ * names (not swapped with the surname) link only when a national ID agrees within one edit.
+ */
+export function scoreAgainst(record: PersonRecord, theirs: Iterable<PersonRecord>, matching: TenantMatching, w: number[][]): PairScore | null {
+  let best: PairScore | null = null;
+  for (const other of theirs) {
+    const givenConflict =
+      record.given && other.given && givenNamesConflict(record.given, other.given) && !(other.surname && !givenNamesConflict(record.given, other.surname));
+    if (givenConflict && !(record.sourceId && other.sourceId && levenshtein(record.sourceId, other.sourceId) <= 1)) continue;
+    const score = scoreVector(matching.model, comparisonVector(record, other), w);
+    if (score.probability >= matching.reviewThreshold && (!best || score.probability > best.probability)) best = score;
+  }
+  return best;
+}
+
+/**
+ * The profiles an event may join among its candidates: no auth user ID, or the same one as the
+ * event's (its own, else that of the profile owning its strongest identifier that has one).
+ * Different auth user IDs never merge. A profile reached only through a phone or an email (a
+ * family phone, a shared inbox) does not join when the given names clearly differ.
+ */
+export function allowedCandidates<C extends ProfileRow>(args: {
+  event: RawEvent;
+  identifiers: Identifier[];
+  candidates: C[];
+  ownerOf: (i: Identifier) => string | undefined;
+  authOf: Map<string, string>;
+  fuzzyLinks: Map<string, PairScore>;
+}): { anchorAuth: string | null; allowed: C[] } {
+  const { identifiers, candidates, ownerOf, authOf, fuzzyLinks } = args;
+  let anchorAuth = identifiers.find((i) => i.type === 'auth_user_id')?.value ?? null;
+  for (const type of STRENGTH) {
+    if (anchorAuth !== null) break;
+    for (const i of identifiers.filter((x) => x.type === type)) {
+      const owner = ownerOf(i);
+      if (owner && authOf.has(owner)) {
+        anchorAuth = authOf.get(owner)!;
+        break;
+      }
+    }
+  }
+  const eventGiven = givenNameOf(args.event.traits);
+  const sharedOnly = (c: C) => {
+    const types = new Set(identifiers.filter((i) => ownerOf(i) === c.customer360_id).map((i) => i.type));
+    return types.size > 0 && [...types].every((t) => t === 'phone' || t === 'email') && !fuzzyLinks.has(c.customer360_id);
+  };
+  const household = (c: C) => {
+    const theirs = c.traits.first_name?.value ?? c.traits.given_name?.value;
+    return eventGiven !== null && theirs !== undefined && sharedOnly(c) && givenNamesConflict(eventGiven, theirs);
+  };
+  const allowed = candidates.filter((c) => (!authOf.has(c.customer360_id) || authOf.get(c.customer360_id) === anchorAuth) && !household(c));
+  return { anchorAuth, allowed };
+}
+
+/** Why the candidates left out of the compatible set were refused; null when none were. */
+export function blockedReasonOf<C extends ProfileRow>(args: {
+  blocked: C[];
+  allowed: C[];
+  authOf: Map<string, string>;
+  anchorAuth: string | null;
+  sizeGuard: boolean;
+}): string | null {
+  const { blocked, allowed, authOf, anchorAuth, sizeGuard } = args;
+  if (blocked.length === 0) return null;
+  if (blocked.some((c) => authOf.has(c.customer360_id) && authOf.get(c.customer360_id) !== anchorAuth)) return 'different auth user IDs';
+  if (sizeGuard) return 'profile size guard';
+  if (blocked.some((c) => allowed.includes(c))) return 'split apart by a person';
+  return 'shared phone or email, different given names';
+}
+
+export type LinkEvidence = Identifier | { probability: number; contributions: Contribution[] };
+
+/**
+ * The rule, confidence and evidence of a link: the identifiers the event shares with the joining
+ * profiles, else the probabilistic link of highest probability among them.
+ */
+export function linkOf(args: {
+  created: boolean;
+  identifiers: Identifier[];
+  ownerOf: (i: Identifier) => string | undefined;
+  joining: Set<string>;
+  fuzzyLinks: Map<string, PairScore>;
+}): { rule: MatchedRule; confidence: number; evidence: Identifier[]; linkEvidence: LinkEvidence[] } {
+  const evidence = args.identifiers.filter((i) => {
+    const owner = args.ownerOf(i);
+    return owner !== undefined && args.joining.has(owner);
+  });
+  const fuzzyBest = [...args.fuzzyLinks].filter(([id]) => args.joining.has(id)).sort((a, b) => b[1].probability - a[1].probability)[0];
+  const exactRule = matchRule(evidence);
+  const rule: MatchedRule = args.created ? 'new_profile' : exactRule === 'new_profile' && fuzzyBest ? 'probabilistic' : exactRule;
+  if (rule === 'probabilistic') {
+    const { probability, contributions } = fuzzyBest![1];
+    return { rule, confidence: probability, evidence, linkEvidence: [{ probability, contributions }] };
+  }
+  return { rule, confidence: CONFIDENCE[rule], evidence, linkEvidence: evidence };
+}
