@@ -104,7 +104,7 @@ export async function startPostgres(options: PostgresOptions): Promise<PostgresH
     password: 'postgres',
     persistent: true,
     createPostgresUser: false,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'max_locks_per_transaction=256'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'max_locks_per_transaction=256', '-c', 'wal_compression=on'],
     onLog: (message) => log.debug(message.trim()),
     onError: (error) => log.error({ err: error }, 'embedded Postgres error'),
   });

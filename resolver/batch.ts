@@ -67,6 +67,8 @@ interface ProfileState {
 }
 
 interface BatchState {
+  /** Profiles seen under each usable blocking key (tenant, key, profile), kept across reloads. */
+  known: Set<string>;
   linked: Set<string>;
   owners: Map<string, string>;
   profiles: Map<string, ProfileState>;
@@ -81,11 +83,31 @@ const blockKey = (tenantId: string, key: string) => tenantId + sep + key;
 
 export class CandidateMovedError extends Error {}
 
-/** Locks the keys of the batch: one statement, sorted, so concurrent batches never deadlock on them. */
-export async function lockBatch(client: pg.PoolClient, items: PreparedEvent[]): Promise<void> {
-  const keys = [...new Set(items.flatMap((p) => p.lockKeys))].sort();
+/**
+ * Locks the event IDs and identifiers of the batch in one statement, sorted, so concurrent
+ * batches never deadlock on them: events of one person on two partitions wait for each other.
+ * Blocking keys are normally locked at the end of the batch, for a short time (guardLookAlikes);
+ * with `blockingKeys` (a batch starting over after a look-alike race or a deadlock) the usable
+ * ones are locked here too, for the whole batch, so the second attempt cannot lose the race again.
+ */
+export async function lockBatch(client: pg.PoolClient, items: PreparedEvent[], options: { blockingKeys: boolean; maxBlockProfiles: number }): Promise<void> {
+  let blockKeys: string[] = [];
+  const withRecords = items.filter((p) => p.record !== null);
+  if (options.blockingKeys && withRecords.length) {
+    const pairs = [...new Set(withRecords.flatMap((p) => p.recordKeys.map((k) => blockKey(p.event.tenant_id, k))))].map((k) => k.split(sep) as [string, string]);
+    const { rows } = await client.query<{ t: string; k: string }>(
+      `SELECT q.t, q.k FROM (SELECT DISTINCT t, k FROM unnest($1::text[], $2::text[]) AS q(t, k)) q
+        WHERE (SELECT count(*) FROM (SELECT 1 FROM blocking_keys b WHERE b.tenant_id = q.t AND b.key = q.k LIMIT $3 + 1) s) <= $3`,
+      [pairs.map((p) => p[0]), pairs.map((p) => p[1]), options.maxBlockProfiles],
+    );
+    blockKeys = rows.map((r) => `block${sep}${r.t}${sep}${r.k}`);
+  }
+  const keys = [...new Set([...items.flatMap((p) => p.lockKeys), ...blockKeys])].sort();
   await client.query('SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n', [keys]);
 }
+
+/** A look-alike of an event of the batch was resolved by another resolver meanwhile: start over. */
+export class LookAlikeRaceError extends Error {}
 
 async function loadProfiles(client: pg.PoolClient, state: BatchState, wanted: { tenantId: string; id: string }[]): Promise<void> {
   const missing = wanted.filter((w) => !state.profiles.has(w.id)).sort((a, b) => (a.tenantId + a.id < b.tenantId + b.id ? -1 : 1));
@@ -114,8 +136,8 @@ async function loadProfiles(client: pg.PoolClient, state: BatchState, wanted: { 
 }
 
 /** What the database holds for the events of a batch: step 2 above. */
-async function loadState(client: pg.PoolClient, items: PreparedEvent[], ctx: BatchContext): Promise<BatchState> {
-  const state: BatchState = { linked: new Set(), owners: new Map(), profiles: new Map(), blocks: new Map(), records: new Map() };
+async function loadState(client: pg.PoolClient, items: PreparedEvent[], ctx: BatchContext, known = new Set<string>()): Promise<BatchState> {
+  const state: BatchState = { known, linked: new Set(), owners: new Map(), profiles: new Map(), blocks: new Map(), records: new Map() };
   if (items.length === 0) return state;
   const linked = await client.query<{ tenant_id: string; event_id: string }>(
     `SELECT l.tenant_id, l.event_id FROM event_links l
@@ -156,6 +178,7 @@ async function loadState(client: pg.PoolClient, items: PreparedEvent[], ctx: Bat
       state.blocks.set(key, block);
       if (r.customer360_id) {
         block.members.add(r.customer360_id);
+        state.known.add(key + sep + r.customer360_id);
         members.set(r.customer360_id, r.tenant_id);
       }
     }
@@ -337,7 +360,7 @@ export async function resolveLockedBatch(client: pg.PoolClient, items: PreparedE
       // A merge: through the single-event path, then the remaining events see the merged graph.
       await writePending(client, state, pending);
       results.push(await ctx.resolveOne(client, p));
-      state = await loadState(client, items.slice(n + 1), ctx);
+      state = await loadState(client, items.slice(n + 1), ctx, state.known);
       continue;
     }
     const blocked = candidates.filter((c) => !allowed.includes(c));
@@ -382,13 +405,21 @@ export async function resolveLockedBatch(client: pg.PoolClient, items: PreparedE
       }
     }
 
-    survivor.history = recordValues(survivor.history, traitsOf(event));
-    const traits = survive(survivor.history, await ctx.rulesOf(client, tenantId));
-    if (!sameTraits(survivor.row.traits, traits)) changed = true;
-    survivor.row.traits = traits;
-    survivor.row.version = String(Number(survivor.row.version) + (changed ? 1 : 0));
-    if (changed) survivor.row.updated_at = now;
-    survivor.dirty = true;
+    const values = traitsOf(event);
+    if (Object.keys(values).length) {
+      survivor.history = recordValues(survivor.history, values);
+      const traits = survive(survivor.history, await ctx.rulesOf(client, tenantId));
+      if (!sameTraits(survivor.row.traits, traits)) changed = true;
+      survivor.row.traits = traits;
+      survivor.dirty = true;
+    }
+    // An event without traits that brings nothing new (a page view of a known visitor) leaves
+    // the profile's row alone: no version, no write.
+    if (changed) {
+      survivor.row.version = String(Number(survivor.row.version) + 1);
+      survivor.row.updated_at = now;
+      survivor.dirty = true;
+    }
     pending.links.push([tenantId, event.event_id, id, link.rule, link.confidence, JSON.stringify(link.linkEvidence)]);
     state.linked.add(eventKey(p));
 
@@ -404,6 +435,7 @@ export async function resolveLockedBatch(client: pg.PoolClient, items: PreparedE
         // Beyond the cap the members are not known (nor needed): the count alone says "too common".
         if (block.count <= ctx.maxBlockProfiles && !block.members.has(id)) {
           block.members.add(id);
+          state.known.add(key + sep + id);
           block.count += 1;
         }
       }
@@ -424,6 +456,63 @@ export async function resolveLockedBatch(client: pg.PoolClient, items: PreparedE
       change: changed ? changeOfState(survivor, created ? 'created' : 'updated') : null,
     });
   }
+  await guardLookAlikes(client, items, state, new Set(results.map((r) => r.customer360Id)), ctx);
   await writePending(client, state, pending);
   return results;
+}
+
+/**
+ * Two look-alike records without a shared identifier (the same person typed into the CRM and at
+ * the till) may be resolved at the same moment by two resolvers, each unaware of the other. So
+ * before committing, the batch locks its usable blocking keys (one statement, sorted, held until
+ * commit) and reads them again: a profile that another resolver put there since the batch read
+ * them, with a record that scores at least the link threshold against one of the batch's, means
+ * the batch was decided without it, and the batch starts over (a suggestion for review missed
+ * this way is not worth a second attempt). Of two batches sharing a key, the
+ * second to lock it sees the first's committed records; unrelated people under a common key cost
+ * one extra read. The locks are held only for the batch's writes, not for the whole batch.
+ */
+async function guardLookAlikes(client: pg.PoolClient, items: PreparedEvent[], state: BatchState, ours: Set<string>, ctx: BatchContext): Promise<void> {
+  const byKey = new Map<string, PreparedEvent[]>();
+  for (const p of items) {
+    if (!p.record) continue;
+    for (const k of p.recordKeys) {
+      const key = blockKey(p.event.tenant_id, k);
+      const block = state.blocks.get(key);
+      if (block && block.count > ctx.maxBlockProfiles) continue;
+      byKey.set(key, [...(byKey.get(key) ?? []), p]);
+    }
+  }
+  if (byKey.size === 0) return;
+  const keys = [...byKey.keys()].sort();
+  await client.query('SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n', [
+    keys.map((k) => `block${sep}${k}`),
+  ]);
+  const pairs = keys.map((k) => k.split(sep) as [string, string]);
+  const { rows } = await client.query<{ tenant_id: string; key: string; customer360_id: string }>(
+    `SELECT b.tenant_id, b.key, b.customer360_id FROM blocking_keys b
+       JOIN unnest($1::text[], $2::text[]) AS q(t, k) ON b.tenant_id = q.t AND b.key = q.k`,
+    [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+  );
+  // Profiles this batch linked events to (merge survivors included) are its own doing, not newcomers.
+  const newcomers = rows.filter(
+    (r) => !state.known.has(blockKey(r.tenant_id, r.key) + sep + r.customer360_id) && !state.profiles.has(r.customer360_id) && !ours.has(r.customer360_id),
+  );
+  if (newcomers.length === 0) return;
+  const records = await client.query<{ customer360_id: string; record: PersonRecord }>(
+    `SELECT r.customer360_id, r.record FROM person_records r
+       JOIN unnest($1::text[], $2::uuid[]) AS q(t, id) ON r.tenant_id = q.t AND r.customer360_id = q.id`,
+    [newcomers.map((r) => r.tenant_id), newcomers.map((r) => r.customer360_id)],
+  );
+  const theirs = new Map<string, PersonRecord[]>();
+  for (const r of records.rows) theirs.set(r.customer360_id, [...(theirs.get(r.customer360_id) ?? []), r.record]);
+  for (const r of newcomers) {
+    for (const p of byKey.get(blockKey(r.tenant_id, r.key)) ?? []) {
+      const matching = await ctx.matchingOf(client, p.event.tenant_id);
+      const score = scoreAgainst(p.record!, theirs.get(r.customer360_id) ?? [], matching, matching.weights);
+      if (score && score.probability >= matching.linkThreshold) {
+        throw new LookAlikeRaceError('a look-alike record was resolved meanwhile by another resolver');
+      }
+    }
+  }
 }

@@ -76,7 +76,10 @@ export const pairKey = (a: string, b: string) => (a < b ? `${a}|${b}` : `${b}|${
 export const oldestFirst = (a: ProfileRow, b: ProfileRow) =>
   a.created_at.getTime() - b.created_at.getTime() || (a.customer360_id < b.customer360_id ? -1 : 1);
 
-/** What an event brings for matching, and the advisory lock keys that serialize look-alike events. */
+/**
+ * What an event brings for matching, and the advisory lock keys that serialize events of one
+ * person: its ID and its identifiers (its blocking keys are locked by the batch, see batch.ts).
+ */
 export interface PreparedEvent {
   event: RawEvent;
   identifiers: Identifier[];
@@ -89,14 +92,7 @@ export function prepareEvent(event: RawEvent, identifiers: Identifier[]): Prepar
   const tenantId = event.tenant_id;
   const record = personRecordOfEvent(event);
   const recordKeys = record ? blockingKeys(record) : [];
-  const lockKeys = [
-    ...new Set([
-      ['event', tenantId, event.event_id].join('\u001f'),
-      ...identifiers.map((i) => identifierKey(tenantId, i)),
-      // Events that could match the same profiles by their fuzzy evidence wait for each other too.
-      ...recordKeys.map((k) => ['block', tenantId, k].join('\u001f')),
-    ]),
-  ];
+  const lockKeys = [...new Set([['event', tenantId, event.event_id].join('\u001f'), ...identifiers.map((i) => identifierKey(tenantId, i))])];
   return { event, identifiers, record, recordKeys, lockKeys };
 }
 

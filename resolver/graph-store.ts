@@ -1,10 +1,12 @@
 /**
- * The identity graph in Postgres: profiles, identifiers, event links, merges.
+ * The identity graph in Postgres: profiles, identifiers, event links, merges, splits.
  *
- * One event is resolved in one transaction. Advisory locks on the event's identifier keys
- * serialize events that share an identifier, and the candidate profiles are locked FOR UPDATE;
- * if one of them was merged away meanwhile, the transaction starts over. Locks are taken in a
- * fixed order, so two resolvers never deadlock.
+ * Events are resolved in batches, one transaction per batch (batch.ts): advisory locks on the
+ * batch's event IDs and identifiers serialize events of one person across resolvers, the
+ * candidate profiles are locked FOR UPDATE, and look-alikes resolved meanwhile by another
+ * resolver are checked under locks on the blocking keys before commit; if a candidate was merged
+ * away meanwhile, a look-alike appeared, or Postgres finds a deadlock, the transaction starts over. An event that merges
+ * profiles goes through resolveOnce below, inside the batch's transaction.
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
@@ -33,7 +35,7 @@ import {
   type TraitValue,
 } from './decide.ts';
 import { recordConsent, upsertIdentifiers } from './graph-writes.ts';
-import { CandidateMovedError, lockBatch, resolveLockedBatch, type BatchContext } from './batch.ts';
+import { CandidateMovedError, LookAlikeRaceError, lockBatch, resolveLockedBatch, type BatchContext } from './batch.ts';
 export { consentOf } from './graph-writes.ts';
 export { givenNamesConflict, type TenantMatching, type TraitValue } from './decide.ts';
 
@@ -304,13 +306,13 @@ export function createGraphStore(pool: pg.Pool) {
     };
   }
 
+  /**
+   * Resolves one event with queries of its own: merges (exclusions, the size guard, what moves)
+   * and redeliveries. The caller holds the event's locks (lockBatch).
+   */
   async function resolveOnce(client: pg.PoolClient, prepared: PreparedEvent): Promise<Resolution> {
     const { event, identifiers, record, recordKeys } = prepared;
     const tenantId = event.tenant_id;
-    await client.query(
-      'SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n',
-      [[...prepared.lockKeys].sort()],
-    );
 
     const linked = await client.query<{ customer360_id: string; rule: MatchedRule; confidence: number; merged_into: string | null }>(
       `SELECT l.customer360_id, l.rule, l.confidence, p.merged_into FROM event_links l
@@ -542,26 +544,29 @@ export function createGraphStore(pool: pg.Pool) {
     async resolveBatch(items: { event: RawEvent; identifiers: Identifier[] }[]): Promise<Resolution[]> {
       const prepared = items.map((i) => prepareEvent(i.event, i.identifiers));
       const budget = await lockBudget();
+      const weightOf = (p: PreparedEvent) => p.lockKeys.length + p.recordKeys.length;
       const results: Resolution[] = [];
       const client = await pool.connect();
       try {
         for (let from = 0; from < prepared.length; ) {
           let to = from;
           let keys = 0;
-          while (to < prepared.length && (to === from || keys + prepared[to]!.lockKeys.length <= budget)) keys += prepared[to++]!.lockKeys.length;
+          while (to < prepared.length && (to === from || keys + weightOf(prepared[to]!) <= budget)) keys += weightOf(prepared[to++]!);
           const part = prepared.slice(from, to);
           for (let attempt = 1; ; attempt++) {
             // One round trip: the transaction and its commit mode.
             await client.query('BEGIN; SET LOCAL synchronous_commit = off');
             try {
-              await lockBatch(client, part);
+              // First optimistically (blocking keys locked only for the writes), then, after a
+              // look-alike race or a deadlock, with the blocking keys locked for the whole batch.
+              await lockBatch(client, part, { blockingKeys: attempt > 1, maxBlockProfiles: MAX_BLOCK_PROFILES });
               const resolved = await resolveLockedBatch(client, part, batchContext);
               await client.query('COMMIT');
               results.push(...resolved);
               break;
             } catch (error) {
               await client.query('ROLLBACK').catch(() => undefined);
-              const retriable = error instanceof ProfileMovedError || error instanceof CandidateMovedError || (error as { code?: string }).code === '40P01';
+              const retriable = error instanceof ProfileMovedError || error instanceof CandidateMovedError || error instanceof LookAlikeRaceError || (error as { code?: string }).code === '40P01';
               if (!retriable || attempt >= 10) throw error;
               await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
             }

@@ -62,6 +62,8 @@ describe('split (unmerge)', () => {
 
     // The same evidence again does not merge them back; the refusal is recorded.
     expect((await send([ev('split-a-4', { email: 'split-a@mail.test', phone }, 4)])).status).toBe(200);
+    // Resolved (its link is in the graph) and counted in the warehouse.
+    await waitFor(async () => (await t.db.pool.query("SELECT 1 FROM event_links WHERE event_id = 'split-a-4'")).rowCount === 1, 20_000, 'the new event resolved');
     await waitFor(async () => (await profile('email=split-a%40mail.test'))?.aggregates.events_count >= 3, 20_000, 'the new event');
     expect((await profile('email=split-a%40mail.test')).merged_ids).toEqual([]);
     expect((await profile(`phone=${encodeURIComponent(phone)}`)).customer360_id).toBe(mergedAway);
