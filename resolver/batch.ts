@@ -46,6 +46,8 @@ export interface BatchContext {
   /** The single-event path, for merges and redeliveries (its locks are already held). */
   resolveOne(client: pg.PoolClient, prepared: PreparedEvent): Promise<Resolution>;
   maxBlockProfiles: number;
+  /** Sharing limits per identifier type of a tenant. */
+  sharingLimitsOf(client: pg.PoolClient, tenantId: string): Promise<Partial<Record<IdentifierType, number>>>;
 }
 
 interface IdentifierState {
@@ -71,6 +73,8 @@ interface BatchState {
   known: Set<string>;
   linked: Set<string>;
   owners: Map<string, string>;
+  /** Profiles other than the owner that presented each identifier of the batch (identifier_sharers). */
+  sharers: Map<string, Set<string>>;
   profiles: Map<string, ProfileState>;
   /** Profiles under a blocking key: the count, and the members when the key is usable. */
   blocks: Map<string, { count: number; members: Set<string> }>;
@@ -137,7 +141,7 @@ async function loadProfiles(client: pg.PoolClient, state: BatchState, wanted: { 
 
 /** What the database holds for the events of a batch: step 2 above. */
 async function loadState(client: pg.PoolClient, items: PreparedEvent[], ctx: BatchContext, known = new Set<string>()): Promise<BatchState> {
-  const state: BatchState = { known, linked: new Set(), owners: new Map(), profiles: new Map(), blocks: new Map(), records: new Map() };
+  const state: BatchState = { known, linked: new Set(), owners: new Map(), sharers: new Map(), profiles: new Map(), blocks: new Map(), records: new Map() };
   if (items.length === 0) return state;
   const linked = await client.query<{ tenant_id: string; event_id: string }>(
     `SELECT l.tenant_id, l.event_id FROM event_links l
@@ -158,6 +162,16 @@ async function loadState(client: pg.PoolClient, items: PreparedEvent[], ctx: Bat
     for (const r of rows) {
       state.owners.set(identifierKey(r.tenant_id, r), r.customer360_id);
       wanted.set(r.customer360_id, { tenantId: r.tenant_id, id: r.customer360_id });
+    }
+    const sharers = await client.query<{ tenant_id: string; type: IdentifierType; source: string; value: string; customer360_id: string }>(
+      `SELECT s.tenant_id, s.type, s.source, s.value, s.customer360_id FROM identifier_sharers s
+         JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS q(t, type, source, value)
+           ON s.tenant_id = q.t AND s.type = q.type AND s.source = q.source AND s.value = q.value`,
+      [idents.map((i) => i.tenantId), idents.map((i) => i.type), idents.map((i) => i.source), idents.map((i) => i.value)],
+    );
+    for (const r of sharers.rows) {
+      const key = identifierKey(r.tenant_id, r);
+      state.sharers.set(key, (state.sharers.get(key) ?? new Set()).add(r.customer360_id));
     }
   }
 
@@ -215,6 +229,7 @@ function membersOf(state: BatchState, p: PreparedEvent, maxBlock = Infinity): Se
 
 interface Pending {
   sightings: Map<string, IdentifierSighting>;
+  sharers: unknown[][];
   links: unknown[][];
   records: unknown[][];
   keys: unknown[][];
@@ -223,7 +238,7 @@ interface Pending {
   consent: { prepared: PreparedEvent; id: string }[];
 }
 
-const emptyPending = (): Pending => ({ sightings: new Map(), links: [], records: [], keys: [], reviews: [], blocked: [], consent: [] });
+const emptyPending = (): Pending => ({ sightings: new Map(), sharers: [], links: [], records: [], keys: [], reviews: [], blocked: [], consent: [] });
 
 /** Columns of rows, for unnest. */
 const columns = (rows: unknown[][], width: number) => Array.from({ length: width }, (_, c) => rows.map((r) => r[c]));
@@ -259,6 +274,13 @@ async function writePending(client: pg.PoolClient, state: BatchState, pending: P
     s.dirty = false;
   }
   await upsertIdentifiers(client, [...pending.sightings.values()]);
+  if (pending.sharers.length) {
+    await client.query(
+      `INSERT INTO identifier_sharers (tenant_id, type, source, value, customer360_id)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::uuid[]) ON CONFLICT DO NOTHING`,
+      columns(pending.sharers, 5),
+    );
+  }
   if (pending.links.length) {
     await client.query(
       `INSERT INTO event_links (tenant_id, event_id, customer360_id, rule, confidence, evidence)
@@ -329,8 +351,10 @@ export async function resolveLockedBatch(client: pg.PoolClient, items: PreparedE
 
   for (let n = 0; n < items.length; n++) {
     const p = items[n]!;
-    const { event, identifiers, record } = p;
+    const { event, record } = p;
     const tenantId = event.tenant_id;
+    const limits = await ctx.sharingLimitsOf(client, tenantId);
+    const identifiers = usableIdentifiers(p.identifiers, tenantId, limits, (key) => state.sharers.get(key)?.size ?? 0);
     if (state.linked.has(eventKey(p))) {
       // A redelivery: the single-event path answers the link it made and the profile as it is now.
       await writePending(client, state, pending);
@@ -378,6 +402,18 @@ export async function resolveLockedBatch(client: pg.PoolClient, items: PreparedE
     const id = survivor.row.customer360_id;
     const link = linkOf({ created, identifiers, ownerOf, joining: new Set(created ? [] : [id]), fuzzyLinks });
     if (blocked.length) pending.blocked.push([tenantId, [id, ...blocked.map((b) => b.customer360_id)].join(','), event.event_id, blockedReason]);
+    // The event's profile shares the identifiers of the refused profiles: counted towards the limits.
+    for (const i of identifiers) {
+      const key = identifierKey(tenantId, i);
+      const owner = state.owners.get(key);
+      if (owner === undefined || !blocked.some((b) => b.customer360_id === owner)) continue;
+      const sharers = state.sharers.get(key) ?? new Set<string>();
+      state.sharers.set(key, sharers);
+      if (!sharers.has(id)) {
+        sharers.add(id);
+        pending.sharers.push([tenantId, i.type, i.source, i.value, id]);
+      }
+    }
 
     // Attach the event's identifiers that no refused profile owns.
     let changed = created;
@@ -515,4 +551,21 @@ async function guardLookAlikes(client: pg.PoolClient, items: PreparedEvent[], st
       }
     }
   }
+}
+
+/**
+ * The identifiers of an event that are still merge keys: a value shared by more profiles than
+ * the tenant's limit for its type (the owner plus the profiles refused a merge with it) is
+ * matched by the event's other evidence instead, and attached to nothing.
+ */
+export function usableIdentifiers(
+  identifiers: Identifier[],
+  tenantId: string,
+  limits: Partial<Record<IdentifierType, number>>,
+  sharersOf: (key: string) => number,
+): Identifier[] {
+  return identifiers.filter((i) => {
+    const limit = limits[i.type];
+    return limit === undefined || 1 + sharersOf(identifierKey(tenantId, i)) <= limit;
+  });
 }

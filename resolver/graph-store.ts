@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { MatchedRule, ProfileChange, ProfileChangeKind, RawEvent } from '../schemas/types.ts';
-import { CONFIDENCE, STRENGTH, identifierKey, matchRule, type Identifier } from './identifiers.ts';
+import { identifierKey, type Identifier, type IdentifierType } from './identifiers.ts';
 import { blockingKeys } from './fuzzy/blocking.ts';
 import { comparisonVector } from './fuzzy/compare.ts';
 import { defaultModel, scoreVector, weights, type Contribution, type MatchModel, type PairScore } from './fuzzy/model.ts';
@@ -35,7 +35,7 @@ import {
   type TraitValue,
 } from './decide.ts';
 import { recordConsent, upsertIdentifiers } from './graph-writes.ts';
-import { CandidateMovedError, LookAlikeRaceError, lockBatch, resolveLockedBatch, type BatchContext } from './batch.ts';
+import { CandidateMovedError, LookAlikeRaceError, lockBatch, usableIdentifiers, resolveLockedBatch, type BatchContext } from './batch.ts';
 export { consentOf } from './graph-writes.ts';
 export { givenNamesConflict, type TenantMatching, type TraitValue } from './decide.ts';
 
@@ -159,7 +159,15 @@ export interface TenantSettings {
   /** ISO region of phones without a country code; null for the deployment's default. */
   defaultRegion: string | null;
   emailProviderRules: boolean;
+  /**
+   * How many profiles may share a value of each identifier type before it stops being a merge
+   * key (the owner and the profiles refused a merge with it). Types left out have no limit.
+   */
+  sharingLimits: Partial<Record<IdentifierType, number>>;
 }
+
+/** Five profiles on one email, phone or anonymous ID: a household, not a shop's counter. */
+export const DEFAULT_SHARING_LIMITS: Partial<Record<IdentifierType, number>> = { email: 5, phone: 5, anonymous_id: 5 };
 
 export function createGraphStore(pool: pg.Pool) {
   const settingsCache = new Map<string, { settings: TenantSettings; until: number }>();
@@ -311,7 +319,7 @@ export function createGraphStore(pool: pg.Pool) {
    * and redeliveries. The caller holds the event's locks (lockBatch).
    */
   async function resolveOnce(client: pg.PoolClient, prepared: PreparedEvent): Promise<Resolution> {
-    const { event, identifiers, record, recordKeys } = prepared;
+    const { event, record, recordKeys } = prepared;
     const tenantId = event.tenant_id;
 
     const linked = await client.query<{ customer360_id: string; rule: MatchedRule; confidence: number; merged_into: string | null }>(
@@ -336,6 +344,21 @@ export function createGraphStore(pool: pg.Pool) {
       };
     }
 
+    // Identifiers shared by more profiles than the tenant allows are no merge keys.
+    const all = prepared.identifiers;
+    const sharing = all.length
+      ? (
+          await client.query<{ type: IdentifierType; source: string; value: string; n: number }>(
+            `SELECT s.type, s.source, s.value, count(*)::int AS n FROM identifier_sharers s
+               JOIN unnest($2::text[], $3::text[], $4::text[]) AS q(type, source, value)
+                 ON s.type = q.type AND s.source = q.source AND s.value = q.value
+              WHERE s.tenant_id = $1 GROUP BY 1, 2, 3`,
+            [tenantId, all.map((i) => i.type), all.map((i) => i.source), all.map((i) => i.value)],
+          )
+        ).rows
+      : [];
+    const sharersOf = new Map(sharing.map((r) => [identifierKey(tenantId, r), r.n]));
+    const identifiers = usableIdentifiers(all, tenantId, (await settingsOf(tenantId, client)).sharingLimits, (key) => sharersOf.get(key) ?? 0);
     const owned = identifiers.length
       ? (
           await client.query<IdentifierRow>(
@@ -446,6 +469,17 @@ export function createGraphStore(pool: pg.Pool) {
         [tenantId, survivor.customer360_id, mergedIds],
       );
       await client.query('DELETE FROM blocking_keys WHERE tenant_id = $1 AND customer360_id = ANY($2::uuid[])', [tenantId, mergedIds]);
+      // The merged profiles' shares of other profiles' identifiers become the survivor's (once
+      // each; none of an identifier the survivor now owns).
+      await client.query(
+        `INSERT INTO identifier_sharers (tenant_id, type, source, value, customer360_id, first_seen)
+         SELECT s.tenant_id, s.type, s.source, s.value, $2, s.first_seen FROM identifier_sharers s
+          WHERE s.tenant_id = $1 AND s.customer360_id = ANY($3::uuid[])
+            AND NOT EXISTS (SELECT 1 FROM identifiers i WHERE i.tenant_id = s.tenant_id AND i.type = s.type AND i.source = s.source AND i.value = s.value AND i.customer360_id = $2)
+         ON CONFLICT DO NOTHING`,
+        [tenantId, survivor.customer360_id, mergedIds],
+      );
+      await client.query('DELETE FROM identifier_sharers WHERE tenant_id = $1 AND customer360_id = ANY($2::uuid[])', [tenantId, mergedIds]);
       // The merged consent histories become one: versions renumbered per scope in the order recorded.
       await renumberConsent(client, tenantId, survivor.customer360_id);
       for (const merged of mergedIds) {
@@ -456,6 +490,14 @@ export function createGraphStore(pool: pg.Pool) {
       }
     }
     if (blocked.length) {
+      const shared = identifiers.filter((i) => blocked.some((b) => b.customer360_id === ownerOf(i)));
+      if (shared.length) {
+        await client.query(
+          `INSERT INTO identifier_sharers (tenant_id, type, source, value, customer360_id)
+           SELECT $1, t, s, v, $2 FROM unnest($3::text[], $4::text[], $5::text[]) AS q(t, s, v) ON CONFLICT DO NOTHING`,
+          [tenantId, survivor.customer360_id, shared.map((i) => i.type), shared.map((i) => i.source), shared.map((i) => i.value)],
+        );
+      }
       await client.query('INSERT INTO blocked_merges (tenant_id, profile_ids, event_id, reason) VALUES ($1, $2, $3, $4)', [
         tenantId,
         [survivor.customer360_id, ...blocked.map((b) => b.customer360_id)],
@@ -508,7 +550,30 @@ export function createGraphStore(pool: pg.Pool) {
     return { customer360Id: survivor.customer360_id, blockedReason, rule, confidence, evidence, change };
   }
 
-  const batchContext: BatchContext = { rulesOf, matchingOf, resolveOne: resolveOnce, maxBlockProfiles: MAX_BLOCK_PROFILES };
+  /** A tenant's identity settings (cached for 30 s). */
+  async function settingsOf(tenantId: string, client: pg.PoolClient | pg.Pool = pool): Promise<TenantSettings> {
+    const hit = settingsCache.get(tenantId);
+    if (hit && hit.until > Date.now()) return hit.settings;
+    const { rows } = await client.query<{ default_region: string | null; email_provider_rules: boolean; identifier_sharing_limits: TenantSettings['sharingLimits'] | null }>(
+      'SELECT default_region, email_provider_rules, identifier_sharing_limits FROM tenant_settings WHERE tenant_id = $1',
+      [tenantId],
+    );
+    const settings = {
+      defaultRegion: rows[0]?.default_region ?? null,
+      emailProviderRules: rows[0]?.email_provider_rules ?? false,
+      sharingLimits: rows[0]?.identifier_sharing_limits ?? DEFAULT_SHARING_LIMITS,
+    };
+    settingsCache.set(tenantId, { settings, until: Date.now() + MODEL_CACHE_MS });
+    return settings;
+  }
+
+  const batchContext: BatchContext = {
+    rulesOf,
+    matchingOf,
+    resolveOne: resolveOnce,
+    maxBlockProfiles: MAX_BLOCK_PROFILES,
+    sharingLimitsOf: async (client, tenantId) => (await settingsOf(tenantId, client)).sharingLimits,
+  };
   let lockBudgetValue: number | null = null;
   /**
    * How many advisory lock keys one batch transaction may take: an eighth of the server's lock
@@ -686,22 +751,15 @@ export function createGraphStore(pool: pg.Pool) {
 
     /** A tenant's identity settings (cached for 30 s). */
     async tenantSettings(tenantId: string): Promise<TenantSettings> {
-      const hit = settingsCache.get(tenantId);
-      if (hit && hit.until > Date.now()) return hit.settings;
-      const { rows } = await pool.query<{ default_region: string | null; email_provider_rules: boolean }>(
-        'SELECT default_region, email_provider_rules FROM tenant_settings WHERE tenant_id = $1',
-        [tenantId],
-      );
-      const settings = { defaultRegion: rows[0]?.default_region ?? null, emailProviderRules: rows[0]?.email_provider_rules ?? false };
-      settingsCache.set(tenantId, { settings, until: Date.now() + MODEL_CACHE_MS });
-      return settings;
+      return settingsOf(tenantId);
     },
 
     async setTenantSettings(tenantId: string, settings: TenantSettings): Promise<void> {
       await pool.query(
-        `INSERT INTO tenant_settings (tenant_id, default_region, email_provider_rules) VALUES ($1, $2, $3)
-         ON CONFLICT (tenant_id) DO UPDATE SET default_region = EXCLUDED.default_region, email_provider_rules = EXCLUDED.email_provider_rules, updated_at = now()`,
-        [tenantId, settings.defaultRegion, settings.emailProviderRules],
+        `INSERT INTO tenant_settings (tenant_id, default_region, email_provider_rules, identifier_sharing_limits) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (tenant_id) DO UPDATE SET default_region = EXCLUDED.default_region, email_provider_rules = EXCLUDED.email_provider_rules,
+           identifier_sharing_limits = EXCLUDED.identifier_sharing_limits, updated_at = now()`,
+        [tenantId, settings.defaultRegion, settings.emailProviderRules, JSON.stringify(settings.sharingLimits)],
       );
       settingsCache.delete(tenantId);
     },
@@ -733,9 +791,24 @@ export function createGraphStore(pool: pg.Pool) {
           WHERE tenant_id = $1 AND status = 'open' ORDER BY created_at DESC LIMIT $2`,
         [tenantId, limit],
       );
+      // Values several profiles present (the owner and those refused a merge with it), most shared first.
+      const shared = await pool.query(
+        `SELECT s.type, s.source, s.value, i.customer360_id AS owner_id, 1 + count(*)::int AS profiles, max(s.first_seen) AS last_shared_at
+           FROM identifier_sharers s
+           JOIN identifiers i ON i.tenant_id = s.tenant_id AND i.type = s.type AND i.source = s.source AND i.value = s.value
+          WHERE s.tenant_id = $1 GROUP BY 1, 2, 3, 4 ORDER BY profiles DESC, last_shared_at DESC LIMIT $2`,
+        [tenantId, limit],
+      );
+      const limits = (await settingsOf(tenantId)).sharingLimits;
       return {
         blocked_merges: blocked.rows.map((r) => ({ ...r, blocked_at: r.blocked_at.toISOString() })),
         suggested_matches: suggested.rows.map((r) => ({ ...r, created_at: r.created_at.toISOString() })),
+        shared_identifiers: shared.rows.map((r) => ({
+          ...r,
+          last_shared_at: r.last_shared_at.toISOString(),
+          limit: limits[r.type as IdentifierType] ?? null,
+          merge_key: (limits[r.type as IdentifierType] ?? Infinity) >= r.profiles,
+        })),
       };
     },
 

@@ -366,6 +366,37 @@ describe('identity graph store (Postgres)', () => {
     }
   });
 
+  it('links look-alikes without a shared identifier that two resolvers take at the same moment', async () => {
+    // Each person's CRM record and till record share no identifier, only name, birth date and
+    // address; they arrive in two batches resolved at once on two connections. Whichever commits
+    // second must see the first: one profile per person, every round.
+    const t = uniqueName('tenant');
+    const given = ['Ingrid', 'Tobias', 'Magnus', 'Astrid', 'Leif', 'Sigrid', 'Harald', 'Freya', 'Bjorn', 'Solveig', 'Gunnar', 'Liv'];
+    const surnames = ['Halvorsen', 'Lindqvist', 'Bergstrom', 'Sandvik', 'Eriksen', 'Nygaard', 'Johansen', 'Dahlberg', 'Holmberg', 'Strand', 'Aasen', 'Vik'];
+    const people = Array.from({ length: 144 }, (_, i) => ({
+      first_name: given[i % 12]!,
+      last_name: surnames[Math.floor(i / 12)]!,
+      date_of_birth: `19${50 + (i % 40)}-${String((i % 12) + 1).padStart(2, '0')}-${String((i % 27) + 1).padStart(2, '0')}`,
+      street: `${10 + i} Fjord Road`,
+      city: 'Bergen',
+      postal_code: `5${String(100 + i)}`,
+    }));
+    // Two connections ready, so both batches start at once.
+    await Promise.all([db.pool.query('SELECT pg_sleep(0.05)'), db.pool.query('SELECT pg_sleep(0.05)')]);
+    const crm = people.map((p, i) => rawEvent(t, { email: `person${i}@crm.test` }, { traits: p, source: 'crm' }));
+    const till = people.map((p, i) => rawEvent(t, { phone: `+1415555${String(1000 + i)}` }, { traits: p, source: 'pos' }));
+    const forBatch = (events: RawEvent[]) => events.map((event) => ({ event, identifiers: extractIdentifiers(event, 'US').identifiers }));
+    const [a, b] = await Promise.all([store.resolveBatch(forBatch(crm)), store.resolveBatch(forBatch(till))]);
+    for (let i = 0; i < people.length; i++) {
+      expect(await currentId(t, a[i]!.customer360Id)).toBe(await currentId(t, b[i]!.customer360Id));
+    }
+    expect(await activeProfiles(t)).toBe(people.length);
+    // One of each pair linked probabilistically, with its probability as confidence.
+    const fuzzy = [...a, ...b].filter((r) => r.rule === 'probabilistic');
+    expect(fuzzy).toHaveLength(people.length);
+    for (const r of fuzzy) expect(r.confidence).toBeGreaterThanOrEqual(0.999);
+  });
+
   it('keeps the most recent non-empty trait value by occurred_at', async () => {
     const t = uniqueName('tenant');
     const at = (s: number) => BASE_TIME + s * 1000;
@@ -495,5 +526,39 @@ describe('identity graph store (Postgres)', () => {
       partitions.push(partition);
     }
     expect(new Set(partitions).size).toBe(1);
+  });
+
+  it('stops using a value as a merge key once more profiles share it than the tenant allows', async () => {
+    // The shop's landline typed at the till for every walk-in: each walk-in with another given
+    // name is refused the owner's profile (household rule) and counted as sharing the phone.
+    const t = uniqueName('tenant');
+    const shop = '(415) 555-0142';
+    const names = ['Ann', 'Bob', 'Cleo', 'Dmitri', 'Esther', 'Farouk', 'Gwen'];
+    const walkIns: Resolution[] = [];
+    for (const first_name of names) walkIns.push(await resolve(rawEvent(t, { phone: shop }, { traits: { first_name }, source: 'pos' })));
+    // Five profiles may share it (the default): the first six walk-ins were still matched by it
+    // (and refused), the seventh finds it shared by six and is matched without it.
+    expect(walkIns.map((r) => r.rule)).toEqual(['new_profile', 'new_profile', 'new_profile', 'new_profile', 'new_profile', 'new_profile', 'new_profile']);
+    expect(walkIns.slice(1, 6).every((r) => r.blockedReason === 'shared phone or email, different given names')).toBe(true);
+    expect(walkIns[6]!.blockedReason).toBeNull();
+    expect(await activeProfiles(t)).toBe(7);
+    // A nameless till event with that phone alone no longer lands on the first walk-in.
+    const nameless = await resolve(rawEvent(t, { phone: shop }, { source: 'pos' }));
+    expect(nameless.rule).toBe('new_profile');
+    expect(nameless.customer360Id).not.toBe(walkIns[0]!.customer360Id);
+    // Visible: the phone, its owner, how many profiles share it, and that it is no merge key now.
+    const review = await store.reviewQueue(t);
+    expect(review.shared_identifiers).toMatchObject([{ type: 'phone', value: '+14155550142', owner_id: walkIns[0]!.customer360Id, profiles: 6, limit: 5, merge_key: false }]);
+
+    // A tenant may set its own limit: with two, the third walk-in is already matched without it.
+    const t2 = uniqueName('tenant');
+    await store.setTenantSettings(t2, { defaultRegion: null, emailProviderRules: false, sharingLimits: { phone: 2 } });
+    const small: Resolution[] = [];
+    for (const first_name of names.slice(0, 4)) small.push(await resolve(rawEvent(t2, { phone: shop }, { traits: { first_name }, source: 'pos' })));
+    expect(small.map((r) => r.blockedReason)).toEqual([null, 'shared phone or email, different given names', 'shared phone or email, different given names', null]);
+    // Emails have no limit in that tenant: the same family inbox keeps being refused by name.
+    const family = 'family@mail.test';
+    for (const first_name of names) await resolve(rawEvent(t2, { email: family }, { traits: { first_name } }));
+    expect((await store.reviewQueue(t2)).shared_identifiers.find((s: { type: string }) => s.type === 'email')).toMatchObject({ profiles: 7, limit: null, merge_key: true });
   });
 });

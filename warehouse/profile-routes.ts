@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { ClickHouseHandle } from '../platform/clickhouse.ts';
-import { SplitError, type GraphStore, type ProfileView } from '../resolver/graph-store.ts';
+import { DEFAULT_SHARING_LIMITS, SplitError, type GraphStore, type ProfileView, type TenantSettings } from '../resolver/graph-store.ts';
 import type { ProfileChange } from '../schemas/types.ts';
 import { parseRules, type SurvivorshipRule } from '../resolver/survivorship.ts';
 import type { Identifier } from '../resolver/identifiers.ts';
@@ -73,12 +73,14 @@ export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRoutesD
     return profile;
   });
 
-  // Identity settings of the tenant: phone region and email provider rules.
-  app.get('/v1/identity/settings', async (request) => {
-    const s = await deps.graph.tenantSettings(request.tenantId);
-    return { default_region: s.defaultRegion, email_provider_rules: s.emailProviderRules };
+  // Identity settings of the tenant: phone region, email provider rules, sharing limits.
+  const settingsAnswer = (s: TenantSettings) => ({
+    default_region: s.defaultRegion,
+    email_provider_rules: s.emailProviderRules,
+    identifier_sharing_limits: s.sharingLimits,
   });
-  app.put<{ Body: { default_region?: unknown; email_provider_rules?: unknown } | null }>('/v1/identity/settings', async (request, reply) => {
+  app.get('/v1/identity/settings', async (request) => settingsAnswer(await deps.graph.tenantSettings(request.tenantId)));
+  app.put<{ Body: { default_region?: unknown; email_provider_rules?: unknown; identifier_sharing_limits?: unknown } | null }>('/v1/identity/settings', async (request, reply) => {
     const body = request.body ?? {};
     const region = body.default_region ?? null;
     if (region !== null && (typeof region !== 'string' || !/^[A-Z]{2}$/.test(region))) {
@@ -87,9 +89,11 @@ export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRoutesD
     if (body.email_provider_rules !== undefined && typeof body.email_provider_rules !== 'boolean') {
       return reply.code(400).send({ error: 'bad_request', message: 'email_provider_rules must be true or false' });
     }
-    const settings = { defaultRegion: region, emailProviderRules: body.email_provider_rules === true };
+    const limits = parseSharingLimits(body.identifier_sharing_limits);
+    if ('error' in limits) return reply.code(400).send({ error: 'bad_request', message: limits.error });
+    const settings: TenantSettings = { defaultRegion: region, emailProviderRules: body.email_provider_rules === true, sharingLimits: limits.limits };
     await deps.graph.setTenantSettings(request.tenantId, settings);
-    return { default_region: settings.defaultRegion, email_provider_rules: settings.emailProviderRules };
+    return settingsAnswer(settings);
   });
 
   // Survivorship rules of the tenant, per profile field.
@@ -150,4 +154,22 @@ export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRoutesD
     if (!profile) return reply.code(404).send({ error: 'not_found', message: 'no profile with that identifier' });
     return profile;
   });
+}
+
+const SHARABLE = ['email', 'phone', 'anonymous_id', 'source_record_id'] as const;
+
+/**
+ * `identifier_sharing_limits`: absent or null for the defaults, else an object of identifier
+ * type to a whole number of profiles from 1 to 1,000 (types left out have no limit).
+ */
+function parseSharingLimits(input: unknown): { limits: TenantSettings['sharingLimits'] } | { error: string } {
+  if (input === undefined || input === null) return { limits: DEFAULT_SHARING_LIMITS };
+  if (typeof input !== 'object' || Array.isArray(input)) return { error: 'identifier_sharing_limits must be an object such as {"phone": 5}' };
+  const limits: TenantSettings['sharingLimits'] = {};
+  for (const [type, n] of Object.entries(input)) {
+    if (!(SHARABLE as readonly string[]).includes(type)) return { error: `identifier_sharing_limits.${type}: not a shareable identifier type (${SHARABLE.join(', ')})` };
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 1000) return { error: `identifier_sharing_limits.${type}: must be a whole number from 1 to 1000` };
+    limits[type as (typeof SHARABLE)[number]] = n;
+  }
+  return { limits };
 }
