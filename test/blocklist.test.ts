@@ -14,6 +14,7 @@ import { BlocklistError, createBlocklistStore, isBlocked } from '../resolver/blo
 import { extractIdentifiers, type Identifier } from '../resolver/identifiers.ts';
 import type { RawEvent } from '../schemas/types.ts';
 import { KEY_A, KEY_B, startTestRuntime, type TestRuntime } from './support/runtime.ts';
+import { waitFor } from './support/engines.ts';
 
 const id = (type: Identifier['type'], value: string, source = ''): Identifier => ({ type, source, value });
 
@@ -229,5 +230,30 @@ describe('identifier blocklist', () => {
       await app.close();
     }
     for (const value of ['LOYALTY-TEST-0001', 'acme-shop', 'acme-internal', '5550100', '555-0100']) expect(logs).not.toContain(value);
+  });
+
+  it('never merges two walk-ins through the shop phone on the list, through the stream', async () => {
+    await put(KEY_B, { entries: [{ type: 'phone', value: '+1 415 555 0177', reason: 'shop landline' }] });
+    const walkIn = (id: string, email: string) => ({
+      event_id: id,
+      source: 'pos',
+      type: 'till_visit',
+      occurred_at: '2026-05-01T10:00:00Z',
+      identity: { email, phone: '(415) 555-0177' },
+      traits: { first_name: 'Guest' },
+      properties: { store_id: 'S1' },
+    });
+    expect((await t.request('POST', '/v1/events', KEY_B, [walkIn('bl-walk-1', 'walker.one@mail.test'), walkIn('bl-walk-2', 'walker.two@mail.test')])).status).toBe(200);
+    const profileOf = (email: string) =>
+      waitFor(async () => {
+        const r = await t.request('GET', `/v1/profiles?email=${encodeURIComponent(email)}`, KEY_B);
+        return r.status === 200 ? r.body : null;
+      }, 20_000, 'the walk-in profile');
+    const one = await profileOf('walker.one@mail.test');
+    const two = await profileOf('walker.two@mail.test');
+    expect(one.customer360_id).not.toBe(two.customer360_id);
+    expect(one.phones).toEqual([]);
+    expect(two.phones).toEqual([]);
+    expect((await t.request('GET', '/v1/profiles?phone=%2B14155550177', KEY_B)).status).toBe(404);
   });
 });
