@@ -17,7 +17,7 @@ import { comparisonVector } from './fuzzy/compare.ts';
 import { defaultModel, scoreVector, weights, type Contribution, type MatchModel, type PairScore } from './fuzzy/model.ts';
 import { givenNameOf, personRecordOfEvent, recordFingerprint } from './fuzzy/of-event.ts';
 import type { PersonRecord } from './fuzzy/person.ts';
-import { historyOf, mergeHistories, recordValues, survive, type SurvivorshipRule, type TraitHistory } from './survivorship.ts';
+import { historyOf, mergeHistories, recordValues, subtractHistory, survive, type SurvivorshipRule, type TraitHistory } from './survivorship.ts';
 import {
   allowedCandidates,
   blockedReasonOf,
@@ -102,6 +102,8 @@ async function exclusionsAmong(client: pg.PoolClient, tenantId: string, ids: str
 /** What a merge moves from each merged profile, kept in the audit so a split can put it back. */
 interface Moved {
   identifiers: [string, string, string][];
+  /** The merged profile's value history before the merge (merges audited before it was kept: none). */
+  history?: TraitHistory;
   records: string[];
   consent: string[];
   /** Profiles merged into the merged one earlier, which now point at the survivor. */
@@ -450,6 +452,7 @@ export function createGraphStore(pool: pg.Pool) {
       changed = true;
       for (const merged of compatible.filter((c) => mergedIds.includes(c.customer360_id))) history = mergeHistories(history, historyOfRow(merged));
       const moved = await whatMoves(client, tenantId, mergedIds);
+      for (const merged of compatible.filter((c) => mergedIds.includes(c.customer360_id))) moved.get(merged.customer360_id)!.history = historyOfRow(merged);
       for (const table of ['identifiers', 'consent_records', 'person_records']) {
         await client.query(`UPDATE ${table} SET customer360_id = $2 WHERE tenant_id = $1 AND customer360_id = ANY($3::uuid[])`, [
           tenantId,
@@ -684,16 +687,19 @@ export function createGraphStore(pool: pg.Pool) {
      * Splits a merged-away profile off its survivor, from the audit of the merge: the profile is
      * active again with the identifiers, person records and consent records it brought, and the
      * pair is never merged again automatically. Events linked to it before the merge are its
-     * own again; identifiers first seen after the merge and the survivor's traits stay with the
-     * survivor. Returns the changes of both profiles, to publish.
+     * own again; identifiers first seen after the merge stay with the survivor. The restored
+     * profile's traits are what it had before the merge; the survivor gives back the values the
+     * merged profile brought (counts subtracted) and keeps everything seen since, then both
+     * survive their fields again. Returns the changes of both profiles, to publish.
      */
     async split(tenantId: string, survivorId: string, mergedId: string, reason: string | null): Promise<ProfileChange[]> {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
         const ids = [survivorId, mergedId].sort();
-        const locked = await client.query<{ customer360_id: string; merged_into: string | null }>(
-          'SELECT customer360_id, merged_into FROM profiles WHERE tenant_id = $1 AND customer360_id = ANY($2::uuid[]) ORDER BY customer360_id FOR UPDATE',
+        const locked = await client.query<ProfileRow>(
+          `SELECT customer360_id, created_at, updated_at, version, merged_into, traits, trait_history FROM profiles
+            WHERE tenant_id = $1 AND customer360_id = ANY($2::uuid[]) ORDER BY customer360_id FOR UPDATE`,
           [tenantId, ids],
         );
         const survivor = locked.rows.find((r) => r.customer360_id === survivorId);
@@ -712,6 +718,19 @@ export function createGraphStore(pool: pg.Pool) {
         await client.query('UPDATE profiles SET merged_into = NULL, version = version + 1, updated_at = $3 WHERE tenant_id = $1 AND customer360_id = $2', [tenantId, mergedId, now]);
         await client.query('UPDATE profiles SET merged_into = $2 WHERE tenant_id = $1 AND customer360_id = ANY($3::uuid[]) AND merged_into = $4', [tenantId, mergedId, moved.chain, survivorId]);
         await client.query('UPDATE profiles SET version = version + 1, updated_at = $3 WHERE tenant_id = $1 AND customer360_id = $2', [tenantId, survivorId, now]);
+        if (moved.history) {
+          // Traits split back (merges audited before histories were kept leave them with the survivor).
+          const rules = await rulesOf(client, tenantId);
+          const survivorHistory = subtractHistory(historyOfRow(survivor), moved.history);
+          for (const [id, history] of [[survivorId, survivorHistory], [mergedId, moved.history]] as const) {
+            await client.query('UPDATE profiles SET traits = $3, trait_history = $4 WHERE tenant_id = $1 AND customer360_id = $2', [
+              tenantId,
+              id,
+              JSON.stringify(survive(history, rules)),
+              JSON.stringify(history),
+            ]);
+          }
+        }
         if (moved.identifiers.length) {
           await client.query(
             `UPDATE identifiers i SET customer360_id = $2 FROM unnest($4::text[], $5::text[], $6::text[]) AS m(type, source, value)

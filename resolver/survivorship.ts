@@ -77,6 +77,25 @@ export function mergeHistories(a: TraitHistory, b: TraitHistory): TraitHistory {
   return out;
 }
 
+/**
+ * A history without what another contributed (a split: the survivor gives back what the merged
+ * profile brought). Each value's count goes down by the other's; a value nobody else saw goes.
+ */
+export function subtractHistory(history: TraitHistory, contributed: TraitHistory): TraitHistory {
+  const out: TraitHistory = {};
+  for (const [field, list] of Object.entries(history)) {
+    const theirs = contributed[field] ?? [];
+    const kept = list
+      .map((c) => {
+        const given = theirs.find((x) => x.value === c.value && x.source === c.source);
+        return given ? { ...c, count: c.count - given.count } : { ...c };
+      })
+      .filter((c) => c.count > 0);
+    if (kept.length) out[field] = kept;
+  }
+  return out;
+}
+
 /** A history for a profile that predates histories: its survived values, seen once. */
 export function historyOf(values: Record<string, SurvivedValue>): TraitHistory {
   return recordValues({}, values);

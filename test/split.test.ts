@@ -136,6 +136,34 @@ describe('split (unmerge)', () => {
     expect((await t.request('GET', '/v1/profiles?phone=020%207946%200018', KEY_B)).body.customer360_id).toBe(p.customer360_id);
   });
 
+  it('gives each profile back its own traits when split', async () => {
+    const at = (day: number) => new Date(Date.UTC(2026, 6, day)).toISOString();
+    const contact = (id: string, identity: Record<string, string>, day: number, traits: Record<string, string>) => ({
+      event_id: id,
+      source: 'crm',
+      type: 'contact_updated',
+      occurred_at: at(day),
+      identity,
+      traits: { first_name: 'Ann', ...traits },
+    });
+    const phone = '+14155550166';
+    await send([contact('traits-1', { email: 'traits@mail.test' }, 1, { last_name: 'Adler' })]);
+    await waitFor(() => profile('email=traits%40mail.test'), 20_000, 'the email profile');
+    await send([contact('traits-2', { phone }, 2, { last_name: 'Brandt', city: 'Kiel' })]);
+    await waitFor(() => profile(`phone=${encodeURIComponent(phone)}`), 20_000, 'the phone profile');
+    await send([contact('traits-3', { email: 'traits@mail.test', phone }, 3, {})]);
+    const merged = await waitFor(async () => {
+      const p = await profile('email=traits%40mail.test');
+      return p?.merged_ids.length === 1 ? p : null;
+    }, 20_000, 'the merge');
+    expect(merged.traits).toMatchObject({ last_name: 'Brandt', city: 'Kiel' });
+
+    const split = await t.request('POST', `/v1/profiles/${merged.customer360_id}/split`, KEY_A, { merged_id: merged.merged_ids[0] });
+    expect(split.status).toBe(200);
+    expect(split.body.survivor.traits).toEqual({ first_name: 'Ann', last_name: 'Adler' });
+    expect(split.body.restored.traits).toEqual({ first_name: 'Ann', last_name: 'Brandt', city: 'Kiel' });
+  });
+
   it('splits through the CLI', async () => {
     const { survivor, mergedAway } = await mergedPair('split-b', '+14155550189');
     const { stdout } = await promisify(execFile)(process.execPath, ['bin/c360.js', 'split', '--url', t.url, '--key', KEY_A, '--profile', survivor, '--merged', mergedAway]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TraitValue } from '../../resolver/graph-store.ts';
-import { historyOf, mergeHistories, parseRules, recordValues, survive, type SurvivorshipRule } from '../../resolver/survivorship.ts';
+import { historyOf, mergeHistories, parseRules, recordValues, subtractHistory, survive, type SurvivorshipRule } from '../../resolver/survivorship.ts';
 
 /** Most-recent survivorship of a profile's values and an event's (the default rule). */
 const surviveTraits = (current: Record<string, TraitValue>, incoming: Record<string, TraitValue>) => survive(recordValues(historyOf(current), incoming));
@@ -98,5 +98,19 @@ describe('survivorship rules', () => {
     expect(parseRules({ city: { rule: 'loudest' } }, ['crm'])).toMatchObject({ error: expect.stringContaining('rule must be one of') });
     expect(parseRules({ city: { rule: 'source_priority', sources: ['fax'] } }, ['crm'])).toMatchObject({ error: expect.stringContaining('source_priority needs') });
     expect(parseRules([], ['crm'])).toMatchObject({ error: expect.any(String) });
+  });
+});
+
+describe('survivorship: a split gives back what the merged profile brought', () => {
+  const v = (value: string, at: number, source = 'crm') => ({ value, at, source });
+  it('removes values only the merged profile saw, lowers the counts of shared ones, keeps later ones', () => {
+    const survivor = recordValues(recordValues({}, { last_name: v('Adler', 1), city: v('Bonn', 1) }), { city: v('Bonn', 2) });
+    const merged = recordValues(recordValues({}, { last_name: v('Brandt', 3), city: v('Bonn', 3) }), { nickname: v('Annie', 3) });
+    const after = recordValues(mergeHistories(survivor, merged), { email_domain: v('mail.test', 9) });
+    const back = subtractHistory(after, merged);
+    expect(survive(back)).toEqual({ last_name: v('Adler', 1), city: expect.objectContaining({ value: 'Bonn' }), email_domain: v('mail.test', 9) });
+    expect(back.city).toEqual([expect.objectContaining({ value: 'Bonn', count: 2 })]);
+    expect(back.nickname).toBeUndefined();
+    expect(subtractHistory(after, {})).toEqual(after);
   });
 });
