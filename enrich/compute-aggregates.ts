@@ -1,11 +1,32 @@
 /**
- * Commerce aggregates of profiles, computed in ClickHouse from their events and the events of
- * every profile merged into them, and written to profile_aggregates.
+ * Commerce and engagement aggregates of profiles, computed in ClickHouse from their events and
+ * the events of every profile merged into them (read from events_by_profile, sorted by profile,
+ * so a profile's recompute reads only its own rows), and written to profile_aggregates.
+ *
+ * Definitions (also in the column comments of warehouse/migrations/002):
+ * - orders: order_completed events; revenue: their amounts in major units; average order value:
+ *   revenue / orders; refunds: order_refunded events and their amounts; net revenue: revenue -
+ *   refunds amount. Amounts of different currencies are added as they are.
+ * - sessions: web events (page and screen views, tracks) more than 30 minutes apart start a new
+ *   session.
+ * - interactions: events the person made happen: all but messages sent, delivered, deferred or
+ *   bounced to them.
+ * - email opens and clicks: message_opened / message_clicked on the email channel; pushes:
+ *   message_sent on the push channel; support tickets: support_ticket_created or ticket_created.
+ * - last channel: of the latest event, the message's channel for messaging, else the source.
+ * - rolling counters: the 30 days before the computation (`now`).
+ * Every event counts once, however often it was delivered (rows grouped by event ID).
  */
 import type { ClickHouseHandle } from '../platform/clickhouse.ts';
 
 /** Event types that count as a completed order. */
 export const ORDER_TYPES = ['order_completed'];
+export const REFUND_TYPES = ['order_refunded'];
+export const SUPPORT_TYPES = ['support_ticket_created', 'ticket_created'];
+/** Messages done to the person, not by them: not interactions. */
+export const OUTBOUND_TYPES = ['message_sent', 'message_delivered', 'message_deferred', 'message_bounced'];
+export const SESSION_GAP_MS = 30 * 60 * 1000;
+export const ROLLING_DAYS = 30;
 
 export interface ProfileAggregates {
   customer360_id: string;
@@ -14,16 +35,56 @@ export interface ProfileAggregates {
   events_count: number;
   first_seen_at: string | null;
   last_seen_at: string | null;
+  first_purchase_at: string | null;
+  last_purchase_at: string | null;
+  average_order_value: number;
+  refunds_count: number;
+  refunds_amount: number;
+  net_revenue: number;
+  last_channel: string;
+  sessions_count: number;
+  interactions_count: number;
+  email_opens: number;
+  email_clicks: number;
+  pushes_sent: number;
+  support_tickets: number;
+  last_support_at: string | null;
+  events_30d: number;
+  orders_30d: number;
+  revenue_30d: number;
+  opens_30d: number;
+  clicks_30d: number;
+  sessions_30d: number;
 }
+
+const COUNTS = [
+  'orders_count',
+  'events_count',
+  'refunds_count',
+  'sessions_count',
+  'interactions_count',
+  'email_opens',
+  'email_clicks',
+  'pushes_sent',
+  'support_tickets',
+  'events_30d',
+  'orders_30d',
+  'opens_30d',
+  'clicks_30d',
+  'sessions_30d',
+] as const;
+
+const chTime = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '');
 
 export function createAggregateComputer(ch: ClickHouseHandle) {
   const db = ch.database;
   return {
     /**
      * Recomputes and stores the aggregates of the profiles that the given profile IDs belong
-     * to now (an ID merged away counts for its survivor), within one tenant.
+     * to now (an ID merged away counts for its survivor), within one tenant. `now` is the end
+     * of the rolling window (the time of the computation unless given).
      */
-    async recompute(tenantId: string, profileIds: string[]): Promise<ProfileAggregates[]> {
+    async recompute(tenantId: string, profileIds: string[], now = new Date()): Promise<ProfileAggregates[]> {
       if (profileIds.length === 0) return [];
       const current = await ch.client.query({
         query: `SELECT DISTINCT toString(argMax(current_id, changed_at)) AS id FROM ${db}.profile_id_map
@@ -46,30 +107,74 @@ export function createAggregateComputer(ch: ClickHouseHandle) {
             HAVING current_id IN {ids:Array(UUID)}
           )
           SELECT
-            toString(ids.current_id) AS customer360_id,
-            toUInt32(countIf(e.event_type IN {orders:Array(String)})) AS orders_count,
-            sumIf(e.event_amount, e.event_type IN {orders:Array(String)}) AS total_revenue,
-            toUInt32(count()) AS events_count,
-            min(e.event_time) AS first_seen_at,
-            max(e.event_time) AS last_seen_at
+            customer360_id, orders_count, total_revenue, events_count, first_seen_at, last_seen_at,
+            first_purchase_at, last_purchase_at,
+            if(orders_count = 0, 0, total_revenue / orders_count) AS average_order_value,
+            refunds_count, refunds_amount, total_revenue - refunds_amount AS net_revenue,
+            last_channel, interactions_count, email_opens, email_clicks, pushes_sent, support_tickets, last_support_at,
+            events_30d, orders_30d, revenue_30d, opens_30d, clicks_30d,
+            -- A web event starts a session when it is the first or comes more than the gap after the one before.
+            arrayFilter((t, i) -> i = 1 OR t - web[i - 1] > {gap:Int64}, web, arrayEnumerate(web)) AS starts,
+            toUInt32(length(starts)) AS sessions_count,
+            toUInt32(length(arrayFilter(t -> t >= toUnixTimestamp64Milli({since:DateTime64(3)}), starts))) AS sessions_30d
           FROM (
-            SELECT event_id, any(customer360_id) AS profile_id, any(type) AS event_type, any(amount) AS event_amount, any(occurred_at) AS event_time
-            FROM ${db}.events
-            WHERE tenant_id = {tenant:String} AND customer360_id IN (SELECT profile_id FROM ids)
-            GROUP BY event_id
-          ) AS e
-          INNER JOIN ids ON ids.profile_id = e.profile_id
-          GROUP BY ids.current_id`,
-        query_params: { tenant: tenantId, ids: currentIds, orders: ORDER_TYPES },
+            SELECT
+              toString(ids.current_id) AS customer360_id,
+              toUInt32(countIf(e.type IN {orders:Array(String)})) AS orders_count,
+              sumIf(e.amount, e.type IN {orders:Array(String)}) AS total_revenue,
+              toUInt32(count()) AS events_count,
+              min(e.t) AS first_seen_at,
+              max(e.t) AS last_seen_at,
+              if(orders_count = 0, NULL, minIf(e.t, e.type IN {orders:Array(String)})) AS first_purchase_at,
+              if(orders_count = 0, NULL, maxIf(e.t, e.type IN {orders:Array(String)})) AS last_purchase_at,
+              toUInt32(countIf(e.type IN {refunds:Array(String)})) AS refunds_count,
+              sumIf(e.amount, e.type IN {refunds:Array(String)}) AS refunds_amount,
+              argMax(if(e.source = 'messaging' AND e.channel != '', e.channel, e.source), e.t) AS last_channel,
+              toUInt32(countIf(e.type NOT IN {outbound:Array(String)})) AS interactions_count,
+              toUInt32(countIf(e.type = 'message_opened' AND e.channel = 'email')) AS email_opens,
+              toUInt32(countIf(e.type = 'message_clicked' AND e.channel = 'email')) AS email_clicks,
+              toUInt32(countIf(e.type = 'message_sent' AND e.channel = 'push')) AS pushes_sent,
+              toUInt32(countIf(e.type IN {support:Array(String)})) AS support_tickets,
+              if(support_tickets = 0, NULL, maxIf(e.t, e.type IN {support:Array(String)})) AS last_support_at,
+              toUInt32(countIf(e.t >= {since:DateTime64(3)})) AS events_30d,
+              toUInt32(countIf(e.type IN {orders:Array(String)} AND e.t >= {since:DateTime64(3)})) AS orders_30d,
+              sumIf(e.amount, e.type IN {orders:Array(String)} AND e.t >= {since:DateTime64(3)}) AS revenue_30d,
+              toUInt32(countIf(e.type = 'message_opened' AND e.channel = 'email' AND e.t >= {since:DateTime64(3)})) AS opens_30d,
+              toUInt32(countIf(e.type = 'message_clicked' AND e.channel = 'email' AND e.t >= {since:DateTime64(3)})) AS clicks_30d,
+              arraySort(groupArrayIf(toUnixTimestamp64Milli(e.t), e.source = 'web')) AS web
+            FROM (
+              SELECT event_id, any(customer360_id) AS profile_id, any(type) AS type, any(source) AS source,
+                     any(amount) AS amount, any(occurred_at) AS t, JSONExtractString(any(properties), 'channel') AS channel
+              FROM ${db}.events_by_profile
+              WHERE tenant_id = {tenant:String} AND customer360_id IN (SELECT profile_id FROM ids)
+              GROUP BY event_id
+            ) AS e
+            INNER JOIN ids ON ids.profile_id = e.profile_id
+            GROUP BY ids.current_id
+          )`,
+        query_params: {
+          tenant: tenantId,
+          ids: currentIds,
+          orders: ORDER_TYPES,
+          refunds: REFUND_TYPES,
+          support: SUPPORT_TYPES,
+          outbound: OUTBOUND_TYPES,
+          gap: SESSION_GAP_MS,
+          since: chTime(new Date(now.getTime() - ROLLING_DAYS * 86_400_000)),
+        },
         format: 'JSONEachRow',
       });
-      const rows = await result.json<ProfileAggregates>();
-      const computedAt = new Date().toISOString().replace('T', ' ').replace('Z', '');
+      const rows = (await result.json<ProfileAggregates & { starts?: unknown }>()).map(({ starts: _starts, ...r }) => {
+        const out = { ...r } as ProfileAggregates;
+        for (const k of COUNTS) out[k] = Number(r[k]);
+        return out;
+      });
       if (rows.length) {
         await ch.client.insert({
           table: `${db}.profile_aggregates`,
           format: 'JSONEachRow',
-          values: rows.map((r) => ({ tenant_id: tenantId, ...r, computed_at: computedAt })),
+          // The latest computation wins, whatever window it used.
+          values: rows.map((r) => ({ tenant_id: tenantId, ...r, computed_at: chTime(new Date()) })),
         });
       }
       return rows;

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { ClickHouseHandle } from '../platform/clickhouse.ts';
+import type { ProfileAggregates } from '../enrich/compute-aggregates.ts';
 import { DEFAULT_SHARING_LIMITS, SplitError, type GraphStore, type ProfileView, type TenantSettings } from '../resolver/graph-store.ts';
 import type { ProfileChange } from '../schemas/types.ts';
 import { parseRules, type SurvivorshipRule } from '../resolver/survivorship.ts';
@@ -20,27 +21,50 @@ export interface ProfileRoutesDeps {
   publishChanges: (changes: ProfileChange[]) => Promise<void>;
 }
 
-export interface Aggregates {
-  orders_count: number;
-  total_revenue: number;
-  events_count: number;
-  first_seen_at: string | null;
-  last_seen_at: string | null;
-}
+/** The commerce and engagement fields of a profile (enrich/compute-aggregates.ts), without its ID. */
+export type Aggregates = Omit<ProfileAggregates, 'customer360_id'>;
 
-const EMPTY: Aggregates = { orders_count: 0, total_revenue: 0, events_count: 0, first_seen_at: null, last_seen_at: null };
+const EMPTY: Aggregates = {
+  orders_count: 0,
+  total_revenue: 0,
+  events_count: 0,
+  first_seen_at: null,
+  last_seen_at: null,
+  first_purchase_at: null,
+  last_purchase_at: null,
+  average_order_value: 0,
+  refunds_count: 0,
+  refunds_amount: 0,
+  net_revenue: 0,
+  last_channel: '',
+  sessions_count: 0,
+  interactions_count: 0,
+  email_opens: 0,
+  email_clicks: 0,
+  pushes_sent: 0,
+  support_tickets: 0,
+  last_support_at: null,
+  events_30d: 0,
+  orders_30d: 0,
+  revenue_30d: 0,
+  opens_30d: 0,
+  clicks_30d: 0,
+  sessions_30d: 0,
+};
 
 export function createAggregateReader(ch: ClickHouseHandle) {
+  const columns = Object.keys(EMPTY).join(', ');
   return async (tenantId: string, customer360Id: string): Promise<Aggregates> => {
     const result = await ch.client.query({
-      query: `SELECT orders_count, total_revenue, events_count, first_seen_at, last_seen_at
-              FROM ${ch.database}.profile_aggregates FINAL
+      query: `SELECT ${columns} FROM ${ch.database}.profile_aggregates FINAL
               WHERE tenant_id = {tenant:String} AND customer360_id = {id:UUID} LIMIT 1`,
       query_params: { tenant: tenantId, id: customer360Id },
       format: 'JSONEachRow',
+      // UInt32 counts as JSON numbers.
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
     });
     const [row] = await result.json<Aggregates>();
-    return row ? { ...row, orders_count: Number(row.orders_count), events_count: Number(row.events_count) } : EMPTY;
+    return row ?? EMPTY;
   };
 }
 

@@ -1,0 +1,129 @@
+/**
+ * Commerce and engagement aggregates in ClickHouse (chDB, or CLICKHOUSE_URL): every field of a
+ * profile computed on hand-made events, across a merge, with a redelivery and another tenant.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestClickHouse, type TestClickHouse } from './support/engines.ts';
+import { migrateClickHouse } from '../platform/migrate.ts';
+import { clickhouseMigrations } from '../platform/runtime.ts';
+import { createWarehouseWriter } from '../warehouse/writer.ts';
+import { createAggregateComputer } from '../enrich/compute-aggregates.ts';
+import type { ProfileChange, ResolvedEvent } from '../schemas/types.ts';
+
+const at = (iso: string) => Date.parse(iso);
+
+function event(tenant: string, profile: string, source: string, type: string, iso: string, properties: Record<string, string> = {}): ResolvedEvent {
+  return {
+    event_id: randomUUID(),
+    tenant_id: tenant,
+    customer360_id: profile,
+    confidence: 1,
+    matched_rule: 'email',
+    source,
+    type,
+    occurred_at: at(iso),
+    received_at: at(iso) + 1000,
+    properties,
+  } as ResolvedEvent;
+}
+
+function change(tenant: string, id: string, kind: ProfileChange['kind'], merged: string[] = []): ProfileChange {
+  return {
+    change_id: randomUUID(),
+    kind,
+    tenant_id: tenant,
+    customer360_id: id,
+    merged_ids: merged,
+    changed_at: Date.now(),
+    version: 1,
+    emails: [],
+    phones: [],
+    auth_user_id: null,
+    source_ids: {},
+    traits: {},
+    created_at: at('2026-01-01T00:00:00Z'),
+  };
+}
+
+describe('profile aggregates (ClickHouse)', () => {
+  let ch: TestClickHouse;
+  beforeAll(async () => {
+    ch = await createTestClickHouse();
+    await migrateClickHouse(ch.client, ch.database, clickhouseMigrations());
+  });
+  afterAll(async () => {
+    await ch?.drop();
+  });
+
+  it('computes every commerce and engagement field of a profile and of the profile merged into it', async () => {
+    const writer = createWarehouseWriter(ch);
+    const computer = createAggregateComputer(ch);
+    const tenant = 'tenant_agg';
+    const a = randomUUID();
+    const b = randomUUID();
+    const firstOrder = event(tenant, a, 'pos', 'order_completed', '2026-01-10T12:00:00Z', { order_id: 'o1', amount: '100', currency: 'EUR' });
+    const events = [
+      firstOrder,
+      event(tenant, a, 'pos', 'order_completed', '2026-06-20T12:00:00Z', { order_id: 'o2', amount: '50', currency: 'EUR' }),
+      event(tenant, a, 'pos', 'order_refunded', '2026-06-21T12:00:00Z', { order_id: 'o2', amount: '20', currency: 'EUR' }),
+      // Web: 10:00 and 10:10 one session, 11:00 a second one (50 minutes later), March a third.
+      event(tenant, a, 'web', 'page_viewed', '2026-06-20T10:00:00Z'),
+      event(tenant, a, 'web', 'page_viewed', '2026-06-20T10:10:00Z'),
+      event(tenant, a, 'web', 'page_viewed', '2026-06-20T11:00:00Z'),
+      event(tenant, a, 'web', 'page_viewed', '2026-03-01T09:00:00Z'),
+      // On the profile merged into a later.
+      event(tenant, b, 'messaging', 'message_opened', '2026-06-25T08:00:00Z', { channel: 'email' }),
+      event(tenant, b, 'messaging', 'message_clicked', '2026-06-25T08:01:00Z', { channel: 'email' }),
+      event(tenant, b, 'messaging', 'message_sent', '2026-05-01T08:00:00Z', { channel: 'push' }),
+      event(tenant, b, 'messaging', 'message_sent', '2026-06-26T08:00:00Z', { channel: 'email' }),
+      event(tenant, b, 'crm', 'support_ticket_created', '2026-04-02T15:00:00Z'),
+    ];
+    await writer.writeProfileChanges([change(tenant, a, 'created'), change(tenant, b, 'created')]);
+    await writer.writeEvents(events);
+    await writer.writeEvents([firstOrder]); // a redelivery counts once
+    await writer.writeProfileChanges([change(tenant, a, 'merged', [b])]);
+    // Another tenant's events on the same profile IDs count nowhere else.
+    await writer.writeProfileChanges([change('tenant_other', a, 'created')]);
+    await writer.writeEvents([event('tenant_other', a, 'pos', 'order_completed', '2026-06-20T12:00:00Z', { order_id: 'x', amount: '999' })]);
+
+    const [row] = await computer.recompute(tenant, [b], new Date('2026-06-30T00:00:00Z'));
+    expect(row).toEqual({
+      customer360_id: a,
+      orders_count: 2,
+      total_revenue: 150,
+      average_order_value: 75,
+      refunds_count: 1,
+      refunds_amount: 20,
+      net_revenue: 130,
+      first_purchase_at: '2026-01-10 12:00:00.000',
+      last_purchase_at: '2026-06-20 12:00:00.000',
+      events_count: 12,
+      first_seen_at: '2026-01-10 12:00:00.000',
+      last_seen_at: '2026-06-26 08:00:00.000',
+      last_channel: 'email',
+      interactions_count: 10,
+      email_opens: 1,
+      email_clicks: 1,
+      pushes_sent: 1,
+      support_tickets: 1,
+      last_support_at: '2026-04-02 15:00:00.000',
+      sessions_count: 3,
+      sessions_30d: 2,
+      events_30d: 8,
+      orders_30d: 1,
+      revenue_30d: 50,
+      opens_30d: 1,
+      clicks_30d: 1,
+    });
+    // Stored for the profile, read back as written.
+    const stored = await ch.client.query({
+      query: `SELECT orders_count, sessions_count, last_channel FROM ${ch.database}.profile_aggregates FINAL WHERE tenant_id = {t:String} AND customer360_id = {id:UUID}`,
+      query_params: { t: tenant, id: a },
+      format: 'JSONEachRow',
+    });
+    expect(await stored.json()).toEqual([{ orders_count: 2, sessions_count: 3, last_channel: 'email' }]);
+    const [other] = await computer.recompute('tenant_other', [a], new Date('2026-06-30T00:00:00Z'));
+    expect(other).toMatchObject({ orders_count: 1, total_revenue: 999, events_count: 1, sessions_count: 0, last_channel: 'pos' });
+  });
+});
