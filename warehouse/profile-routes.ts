@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ClickHouseHandle } from '../platform/clickhouse.ts';
 import type { ProfileAggregates } from '../enrich/compute-aggregates.ts';
+import { MAX_TIMELINE_PAGE, createTimelineReader, decodeCursor } from './timeline.ts';
 import { DEFAULT_SHARING_LIMITS, SplitError, type GraphStore, type ProfileView, type TenantSettings } from '../resolver/graph-store.ts';
 import type { ProfileChange } from '../schemas/types.ts';
 import { parseRules, type SurvivorshipRule } from '../resolver/survivorship.ts';
@@ -133,6 +134,21 @@ export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRoutesD
   app.get<{ Querystring: { limit?: string } }>('/v1/identity/review', async (request) => {
     const limit = Math.min(1000, Math.max(1, Number(request.query.limit ?? 100) || 100));
     return deps.graph.reviewQueue(request.tenantId, limit);
+  });
+
+  // The activity timeline across all sources, newest first, paged: ?limit=50&before=<next of the previous page>.
+  const timelineOf = createTimelineReader(deps.clickhouse);
+  app.get<{ Params: { id: string }; Querystring: { limit?: string; before?: string } }>('/v1/profiles/:id/timeline', async (request, reply) => {
+    const limit = request.query.limit === undefined ? 50 : Number(request.query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_TIMELINE_PAGE) {
+      return reply.code(400).send({ error: 'bad_request', message: `limit must be a whole number from 1 to ${MAX_TIMELINE_PAGE}` });
+    }
+    const before = request.query.before === undefined ? undefined : decodeCursor(request.query.before);
+    if (before === null) return reply.code(400).send({ error: 'bad_request', message: 'before must be the "next" cursor of a previous page' });
+    const profile = await deps.graph.profileById(request.tenantId, request.params.id);
+    if (!profile) return reply.code(404).send({ error: 'not_found', message: 'no such profile' });
+    const page = await timelineOf(request.tenantId, [profile.customer360_id, ...profile.merged_ids], { limit, before });
+    return { customer360_id: profile.customer360_id, ...page };
   });
 
   app.get<{ Params: { id: string } }>('/v1/profiles/:id/merges', async (request, reply) => {
