@@ -55,6 +55,15 @@ export interface ProfileAggregates {
   opens_30d: number;
   clicks_30d: number;
   sessions_30d: number;
+  consent: Record<string, string>;
+  spend_12m: number;
+  repeat_purchases: number;
+}
+
+/** What the scores are computed from, besides the aggregates: order times (ms) and values. */
+export interface PurchaseHistory {
+  purchase_times: number[];
+  order_values: number[];
 }
 
 const COUNTS = [
@@ -72,6 +81,7 @@ const COUNTS = [
   'opens_30d',
   'clicks_30d',
   'sessions_30d',
+  'repeat_purchases',
 ] as const;
 
 const chTime = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '');
@@ -113,6 +123,8 @@ export function createAggregateComputer(ch: ClickHouseHandle) {
             refunds_count, refunds_amount, total_revenue - refunds_amount AS net_revenue,
             last_channel, interactions_count, email_opens, email_clicks, pushes_sent, support_tickets, last_support_at,
             events_30d, orders_30d, revenue_30d, opens_30d, clicks_30d,
+            mapFilter((k, v) -> v != '', map('email', c_email, 'sms', c_sms, 'push', c_push, 'whatsapp', c_whatsapp)) AS consent,
+            spend_12m, repeat_purchases, purchase_times, order_values,
             -- A web event starts a session when it is the first or comes more than the gap after the one before.
             arrayFilter((t, i) -> i = 1 OR t - web[i - 1] > {gap:Int64}, web, arrayEnumerate(web)) AS starts,
             toUInt32(length(starts)) AS sessions_count,
@@ -141,10 +153,23 @@ export function createAggregateComputer(ch: ClickHouseHandle) {
               sumIf(e.amount, e.type IN {orders:Array(String)} AND e.t >= {since:DateTime64(3)}) AS revenue_30d,
               toUInt32(countIf(e.type = 'message_opened' AND e.channel = 'email' AND e.t >= {since:DateTime64(3)})) AS opens_30d,
               toUInt32(countIf(e.type = 'message_clicked' AND e.channel = 'email' AND e.t >= {since:DateTime64(3)})) AS clicks_30d,
-              arraySort(groupArrayIf(toUnixTimestamp64Milli(e.t), e.source = 'web')) AS web
+              arraySort(groupArrayIf(toUnixTimestamp64Milli(e.t), e.source = 'web')) AS web,
+              -- Consent per channel: the latest change by time.
+              argMaxIf(e.consent_status, e.t, e.consent_scope = 'email') AS c_email,
+              argMaxIf(e.consent_status, e.t, e.consent_scope = 'sms') AS c_sms,
+              argMaxIf(e.consent_status, e.t, e.consent_scope = 'push') AS c_push,
+              argMaxIf(e.consent_status, e.t, e.consent_scope = 'whatsapp') AS c_whatsapp,
+              sumIf(e.amount, e.type IN {orders:Array(String)} AND e.t >= {since12:DateTime64(3)})
+                - sumIf(e.amount, e.type IN {refunds:Array(String)} AND e.t >= {since12:DateTime64(3)}) AS spend_12m,
+              toUInt32(greatest(orders_count, 1) - 1) AS repeat_purchases,
+              -- Order times and values, for the scores (BG/NBD and Gamma-Gamma).
+              arraySort(groupArrayIf(toUnixTimestamp64Milli(e.t), e.type IN {orders:Array(String)})) AS purchase_times,
+              groupArrayIf(e.amount, e.type IN {orders:Array(String)}) AS order_values
             FROM (
               SELECT event_id, any(customer360_id) AS profile_id, any(type) AS type, any(source) AS source,
-                     any(amount) AS amount, any(occurred_at) AS t, JSONExtractString(any(properties), 'channel') AS channel
+                     any(amount) AS amount, any(occurred_at) AS t, any(properties) AS props, JSONExtractString(props, 'channel') AS channel,
+                     multiIf(type = 'consent_changed', JSONExtractString(props, 'scope'), type = 'unsubscribed', channel, type = 'sms_stop', 'sms', '') AS consent_scope,
+                     multiIf(type = 'consent_changed', JSONExtractString(props, 'status'), type IN ('unsubscribed', 'sms_stop'), 'revoked', '') AS consent_status
               FROM ${db}.events_by_profile
               WHERE tenant_id = {tenant:String} AND customer360_id IN (SELECT profile_id FROM ids)
               GROUP BY event_id
@@ -161,10 +186,12 @@ export function createAggregateComputer(ch: ClickHouseHandle) {
           outbound: OUTBOUND_TYPES,
           gap: SESSION_GAP_MS,
           since: chTime(new Date(now.getTime() - ROLLING_DAYS * 86_400_000)),
+          since12: chTime(new Date(now.getTime() - 365 * 86_400_000)),
         },
         format: 'JSONEachRow',
       });
-      const rows = (await result.json<ProfileAggregates & { starts?: unknown }>()).map(({ starts: _starts, ...r }) => {
+      const raw = await result.json<ProfileAggregates & PurchaseHistory & { starts?: unknown }>();
+      const rows = raw.map(({ starts: _starts, purchase_times: _times, order_values: _values, ...r }) => {
         const out = { ...r } as ProfileAggregates;
         for (const k of COUNTS) out[k] = Number(r[k]);
         return out;

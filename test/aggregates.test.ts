@@ -78,6 +78,11 @@ describe('profile aggregates (ClickHouse)', () => {
       event(tenant, b, 'messaging', 'message_sent', '2026-05-01T08:00:00Z', { channel: 'push' }),
       event(tenant, b, 'messaging', 'message_sent', '2026-06-26T08:00:00Z', { channel: 'email' }),
       event(tenant, b, 'crm', 'support_ticket_created', '2026-04-02T15:00:00Z'),
+      // Consent: email granted then unsubscribed (revoked), SMS stopped, push granted.
+      event(tenant, a, 'crm', 'consent_changed', '2026-02-01T09:00:00Z', { scope: 'email', status: 'granted' }),
+      event(tenant, b, 'messaging', 'unsubscribed', '2026-02-15T09:00:00Z', { channel: 'email' }),
+      event(tenant, b, 'messaging', 'sms_stop', '2026-02-16T09:00:00Z', { keyword: 'STOP' }),
+      event(tenant, a, 'web', 'consent_changed', '2026-02-17T09:00:00Z', { scope: 'push', status: 'granted' }),
     ];
     await writer.writeProfileChanges([change(tenant, a, 'created'), change(tenant, b, 'created')]);
     await writer.writeEvents(events);
@@ -98,23 +103,27 @@ describe('profile aggregates (ClickHouse)', () => {
       net_revenue: 130,
       first_purchase_at: '2026-01-10 12:00:00.000',
       last_purchase_at: '2026-06-20 12:00:00.000',
-      events_count: 12,
+      events_count: 16,
       first_seen_at: '2026-01-10 12:00:00.000',
       last_seen_at: '2026-06-26 08:00:00.000',
       last_channel: 'email',
-      interactions_count: 10,
+      interactions_count: 14,
       email_opens: 1,
       email_clicks: 1,
       pushes_sent: 1,
       support_tickets: 1,
       last_support_at: '2026-04-02 15:00:00.000',
-      sessions_count: 3,
+      // The web consent change of February 17 is a web event too: a session of its own.
+      sessions_count: 4,
       sessions_30d: 2,
       events_30d: 8,
       orders_30d: 1,
       revenue_30d: 50,
       opens_30d: 1,
       clicks_30d: 1,
+      consent: { email: 'revoked', sms: 'revoked', push: 'granted' },
+      spend_12m: 130,
+      repeat_purchases: 1,
     });
     // Stored for the profile, read back as written.
     const stored = await ch.client.query({
@@ -122,7 +131,7 @@ describe('profile aggregates (ClickHouse)', () => {
       query_params: { t: tenant, id: a },
       format: 'JSONEachRow',
     });
-    expect(await stored.json()).toEqual([{ orders_count: 2, sessions_count: 3, last_channel: 'email' }]);
+    expect(await stored.json()).toEqual([{ orders_count: 2, sessions_count: 4, last_channel: 'email' }]);
     const [other] = await computer.recompute('tenant_other', [a], new Date('2026-06-30T00:00:00Z'));
     expect(other).toMatchObject({ orders_count: 1, total_revenue: 999, events_count: 1, sessions_count: 0, last_channel: 'pos' });
   });

@@ -51,6 +51,9 @@ const EMPTY: Aggregates = {
   opens_30d: 0,
   clicks_30d: 0,
   sessions_30d: 0,
+  consent: {},
+  spend_12m: 0,
+  repeat_purchases: 0,
 };
 
 export function createAggregateReader(ch: ClickHouseHandle) {
