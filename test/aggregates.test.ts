@@ -132,6 +132,32 @@ describe('profile aggregates (ClickHouse)', () => {
       format: 'JSONEachRow',
     });
     expect(await stored.json()).toEqual([{ orders_count: 2, sessions_count: 4, last_channel: 'email' }]);
+    // The customer360 view: one row per current customer, every field, segments ranked by priority.
+    const db = ch.database;
+    const now = '2026-06-30 00:00:00.000';
+    await ch.client.insert({
+      table: `${db}.segments`,
+      format: 'JSONEachRow',
+      values: [
+        { tenant_id: tenant, segment_id: 'big_spenders', name: 'Big spenders', priority: 20, rule: '{}', changed_at: now },
+        { tenant_id: tenant, segment_id: 'recent', name: 'Recent buyers', priority: 10, rule: '{}', changed_at: now },
+        { tenant_id: tenant, segment_id: 'gone', name: 'Deleted', priority: 1, rule: '{}', deleted: true, changed_at: now },
+      ],
+    });
+    await ch.client.insert({
+      table: `${db}.segment_membership`,
+      format: 'JSONEachRow',
+      values: ['big_spenders', 'recent', 'gone'].map((segment_id) => ({ tenant_id: tenant, segment_id, customer360_id: a, is_member: true, changed_at: now })),
+    });
+    const view = await ch.client.query({
+      query: `SELECT toString(customer360_id) AS id, orders_count, net_revenue, sessions_count, consent, segments, primary_segment FROM ${db}.customer360 WHERE tenant_id = {t:String}`,
+      query_params: { t: tenant },
+      format: 'JSONEachRow',
+    });
+    expect(await view.json()).toEqual([
+      { id: a, orders_count: 2, net_revenue: 130, sessions_count: 4, consent: { email: 'revoked', sms: 'revoked', push: 'granted' }, segments: ['big_spenders', 'recent'], primary_segment: 'recent' },
+    ]);
+
     const [other] = await computer.recompute('tenant_other', [a], new Date('2026-06-30T00:00:00Z'));
     expect(other).toMatchObject({ orders_count: 1, total_revenue: 999, events_count: 1, sessions_count: 0, last_channel: 'pos' });
   });
