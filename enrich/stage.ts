@@ -9,6 +9,7 @@ import type { ProfileChange, ResolvedEvent } from '../schemas/types.ts';
 import type { MessageOutcome, Stage } from '../platform/stage-runner.ts';
 import type { WarehouseWriter } from '../warehouse/writer.ts';
 import type { AggregateComputer } from './compute-aggregates.ts';
+import type { SegmentStore } from '../warehouse/segments.ts';
 import { createParsePipelineMessageStep } from './parse-pipeline-message.ts';
 
 export interface EnrichStageDeps {
@@ -16,6 +17,8 @@ export interface EnrichStageDeps {
   topics: Topics;
   writer: WarehouseWriter;
   aggregates: AggregateComputer;
+  /** Segments recalculated for the profiles whose attributes a batch changed. */
+  segments?: SegmentStore;
 }
 
 export function createEnrichStage(deps: EnrichStageDeps): Stage {
@@ -48,7 +51,10 @@ export function createEnrichStage(deps: EnrichStageDeps): Stage {
       };
       for (const e of events) touch(e.tenant_id, e.customer360_id);
       for (const c of changes) touch(c.tenant_id, c.customer360_id);
-      for (const [tenant, ids] of touched) await deps.aggregates.recompute(tenant, [...ids]);
+      for (const [tenant, ids] of touched) {
+        const rows = await deps.aggregates.recompute(tenant, [...ids]);
+        if (deps.segments && rows.length) await deps.segments.recalculateAll(tenant, 'attributes changed', rows.map((r) => r.customer360_id));
+      }
       return outcomes;
     },
   };

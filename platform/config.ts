@@ -50,6 +50,8 @@ export const defaults = {
   services: 'ingest,resolver,enrich,api',
   /** Processes serving ingest on the one port (distributed mode, ingest only). */
   ingestProcesses: 1,
+  /** Minutes between full recomputations of aggregates, scores and segments by enrich; 0: never. */
+  recomputeIntervalMinutes: 60,
 };
 
 export type Config = typeof defaults;
@@ -81,6 +83,7 @@ export const environmentNames: Record<keyof Config, string> = {
   retryMaxMs: 'C360_RETRY_MAX_MS',
   services: 'C360_SERVICES',
   ingestProcesses: 'C360_INGEST_PROCESSES',
+  recomputeIntervalMinutes: 'C360_RECOMPUTE_INTERVAL_MINUTES',
 };
 
 /** One line of documentation per key, for the README and `c360 config`. */
@@ -110,6 +113,7 @@ export const descriptions: Record<keyof Config, string> = {
   retryMaxMs: 'largest backoff of a retriable failure, in ms',
   services: 'services run by this process: ingest,resolver,enrich,api',
   ingestProcesses: 'processes sharing the port of an ingest-only service in the distributed mode (one per core)',
+  recomputeIntervalMinutes: 'minutes between full recomputations of every profile\'s rolling counters, scores, loyalty tier and segments (enrich); 0 turns it off',
 };
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];

@@ -30,6 +30,9 @@ import { createAggregateComputer } from '../enrich/compute-aggregates.ts';
 import { createWarehouseWriter } from '../warehouse/writer.ts';
 import { registerProfileRoutes } from '../warehouse/profile-routes.ts';
 import { registerBlocklistRoutes } from '../warehouse/blocklist-routes.ts';
+import { registerCustomerSegmentRoutes } from '../warehouse/segment-routes.ts';
+import { createSegmentStore } from '../warehouse/segments.ts';
+import { startRecomputeSchedule } from '../enrich/schedule.ts';
 import { createBlocklistStore } from '../resolver/blocklist.ts';
 import { registerIngestRoutes } from '../ingest/routes.ts';
 import { registerSegmentRoutes } from '../ingest/segment.ts';
@@ -151,13 +154,13 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
       subscriptions.push(await runStage(createResolverStage({ codec, graph: graph!, topics, defaultRegion: config.defaultRegion, blocklists: createBlocklistStore(postgres!.pool), metrics, logger }), stageOptions));
     }
     if (services.has('enrich')) {
-      const stage = createEnrichStage({
-        codec,
-        topics,
-        writer: createWarehouseWriter(clickhouse!),
-        aggregates: createAggregateComputer(clickhouse!),
-      });
+      const aggregates = createAggregateComputer(clickhouse!);
+      const segments = createSegmentStore(clickhouse!);
+      const stage = createEnrichStage({ codec, topics, writer: createWarehouseWriter(clickhouse!), aggregates, segments });
       subscriptions.push(await runStage(stage, stageOptions));
+      // Rules over time: rolling counters, decaying scores, loyalty tiers, segments, on a schedule.
+      const schedule = startRecomputeSchedule({ clickhouse: clickhouse!, aggregates, segments, logger: logger.child({ component: 'schedule' }) }, config.recomputeIntervalMinutes);
+      subscriptions.push(schedule);
     }
 
     let app: FastifyInstance | null = null;
@@ -181,6 +184,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
         registerMessagingRoutes(app, ingest);
       }
       if (services.has('api')) {
+        registerCustomerSegmentRoutes(app, { segments: createSegmentStore(clickhouse!), clickhouse: clickhouse! });
         registerBlocklistRoutes(app, { blocklists: createBlocklistStore(postgres!.pool), graph: graph!, defaultRegion: config.defaultRegion });
         registerProfileRoutes(app, {
           graph: graph!,

@@ -9,6 +9,9 @@ import { migrateClickHouse } from '../platform/migrate.ts';
 import { clickhouseMigrations } from '../platform/runtime.ts';
 import { createWarehouseWriter } from '../warehouse/writer.ts';
 import { createAggregateComputer } from '../enrich/compute-aggregates.ts';
+import { recomputeEverything } from '../enrich/schedule.ts';
+import { createSegmentStore } from '../warehouse/segments.ts';
+import { createLogger } from '../platform/logger.ts';
 import type { ProfileChange, ResolvedEvent } from '../schemas/types.ts';
 
 const at = (iso: string) => Date.parse(iso);
@@ -135,13 +138,14 @@ describe('profile aggregates (ClickHouse)', () => {
     // The customer360 view: one row per current customer, every field, segments ranked by priority.
     const db = ch.database;
     const now = '2026-06-30 00:00:00.000';
+    const RULE = JSON.stringify({ all: [{ field: 'orders_count', op: '>=', value: 1 }] });
     await ch.client.insert({
       table: `${db}.segments`,
       format: 'JSONEachRow',
       values: [
-        { tenant_id: tenant, segment_id: 'big_spenders', name: 'Big spenders', priority: 20, rule: '{}', changed_at: now },
-        { tenant_id: tenant, segment_id: 'recent', name: 'Recent buyers', priority: 10, rule: '{}', changed_at: now },
-        { tenant_id: tenant, segment_id: 'gone', name: 'Deleted', priority: 1, rule: '{}', deleted: true, changed_at: now },
+        { tenant_id: tenant, segment_id: 'big_spenders', name: 'Big spenders', priority: 20, rule: RULE, changed_at: now },
+        { tenant_id: tenant, segment_id: 'recent', name: 'Recent buyers', priority: 10, rule: RULE, changed_at: now },
+        { tenant_id: tenant, segment_id: 'gone', name: 'Deleted', priority: 1, rule: RULE, deleted: true, changed_at: now },
       ],
     });
     await ch.client.insert({
@@ -160,5 +164,22 @@ describe('profile aggregates (ClickHouse)', () => {
 
     const [other] = await computer.recompute('tenant_other', [a], new Date('2026-06-30T00:00:00Z'));
     expect(other).toMatchObject({ orders_count: 1, total_revenue: 999, events_count: 1, sessions_count: 0, last_channel: 'pos' });
+
+    // The schedule, half a year later: the 30-day counters have rolled to zero for every tenant,
+    // and a segment on them is recalculated for everyone.
+    const segments = createSegmentStore(ch);
+    await segments.save(tenant, { segment_id: 'active_30d', name: 'Active this month', priority: 5, rule: { all: [{ field: 'events_30d', op: '>', value: 0 }] } });
+    expect((await segments.get(tenant, 'active_30d'))?.members).toBe(1);
+    const done = await recomputeEverything({ clickhouse: ch, aggregates: computer, segments, logger: createLogger('silent') }, new Date('2027-01-01T00:00:00Z'));
+    expect(done).toEqual({ [tenant]: 1, tenant_other: 1 });
+    const rolled = await ch.client.query({
+      query: `SELECT tenant_id, events_30d, orders_30d, sessions_30d FROM ${db}.profile_aggregates FINAL ORDER BY tenant_id`,
+      format: 'JSONEachRow',
+    });
+    expect(await rolled.json()).toEqual([
+      { tenant_id: tenant, events_30d: 0, orders_30d: 0, sessions_30d: 0 },
+      { tenant_id: 'tenant_other', events_30d: 0, orders_30d: 0, sessions_30d: 0 },
+    ]);
+    expect((await segments.get(tenant, 'active_30d'))?.members).toBe(0);
   });
 });
