@@ -18,6 +18,8 @@
  * Every event counts once, however often it was delivered (rows grouped by event ID).
  */
 import type { ClickHouseHandle } from '../platform/clickhouse.ts';
+import { ENGAGEMENT_WEIGHTS, EVENT_TYPE_ENGAGEMENT_KIND } from './scores/engagement.ts';
+import { scoresOf, type ModelStore, type Scores } from './score-profiles.ts';
 
 /** Event types that count as a completed order. */
 export const ORDER_TYPES = ['order_completed'];
@@ -86,7 +88,14 @@ const COUNTS = [
 
 const chTime = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '');
 
-export function createAggregateComputer(ch: ClickHouseHandle) {
+/** Event types weighted in the engagement score (scores/engagement.ts), support tickets included. */
+const ACTIVITY_WEIGHTS: Record<string, number> = {
+  ...Object.fromEntries(Object.entries(EVENT_TYPE_ENGAGEMENT_KIND).map(([type, kind]) => [type, ENGAGEMENT_WEIGHTS[kind]])),
+  ...Object.fromEntries(SUPPORT_TYPES.map((type) => [type, ENGAGEMENT_WEIGHTS.support_ticket])),
+};
+
+/** `models`: each tenant's BG/NBD and Gamma-Gamma models; with them, the scores are computed too. */
+export function createAggregateComputer(ch: ClickHouseHandle, options: { models?: ModelStore } = {}) {
   const db = ch.database;
   return {
     /**
@@ -94,7 +103,7 @@ export function createAggregateComputer(ch: ClickHouseHandle) {
      * to now (an ID merged away counts for its survivor), within one tenant. `now` is the end
      * of the rolling window (the time of the computation unless given).
      */
-    async recompute(tenantId: string, profileIds: string[], now = new Date()): Promise<ProfileAggregates[]> {
+    async recompute(tenantId: string, profileIds: string[], now = new Date()): Promise<(ProfileAggregates & Partial<Scores>)[]> {
       if (profileIds.length === 0) return [];
       const current = await ch.client.query({
         query: `SELECT DISTINCT toString(argMax(current_id, changed_at)) AS id FROM ${db}.profile_id_map
@@ -124,7 +133,8 @@ export function createAggregateComputer(ch: ClickHouseHandle) {
             last_channel, interactions_count, email_opens, email_clicks, pushes_sent, support_tickets, last_support_at,
             events_30d, orders_30d, revenue_30d, opens_30d, clicks_30d,
             mapFilter((k, v) -> v != '', map('email', c_email, 'sms', c_sms, 'push', c_push, 'whatsapp', c_whatsapp)) AS consent,
-            spend_12m, repeat_purchases, purchase_times, order_values,
+            spend_12m, repeat_purchases, purchase_times, order_values, activity,
+            coalesce(pr.registered, false) AS registered, coalesce(pr.contactable, false) AS contactable,
             -- A web event starts a session when it is the first or comes more than the gap after the one before.
             arrayFilter((t, i) -> i = 1 OR t - web[i - 1] > {gap:Int64}, web, arrayEnumerate(web)) AS starts,
             toUInt32(length(starts)) AS sessions_count,
@@ -164,7 +174,9 @@ export function createAggregateComputer(ch: ClickHouseHandle) {
               toUInt32(greatest(orders_count, 1) - 1) AS repeat_purchases,
               -- Order times and values, for the scores (BG/NBD and Gamma-Gamma).
               arraySort(groupArrayIf(toUnixTimestamp64Milli(e.t), e.type IN {orders:Array(String)})) AS purchase_times,
-              groupArrayIf(e.amount, e.type IN {orders:Array(String)}) AS order_values
+              groupArrayIf(e.amount, e.type IN {orders:Array(String)}) AS order_values,
+              -- Weighted activity for the engagement score: [time, weight] of each weighted event.
+              groupArrayIf((toUnixTimestamp64Milli(e.t), {weights:Map(String, Float64)}[e.type]), mapContains({weights:Map(String, Float64)}, e.type)) AS activity
             FROM (
               SELECT event_id, any(customer360_id) AS profile_id, any(type) AS type, any(source) AS source,
                      any(amount) AS amount, any(occurred_at) AS t, any(properties) AS props, JSONExtractString(props, 'channel') AS channel,
@@ -176,7 +188,11 @@ export function createAggregateComputer(ch: ClickHouseHandle) {
             ) AS e
             INNER JOIN ids ON ids.profile_id = e.profile_id
             GROUP BY ids.current_id
-          )`,
+          ) AS agg
+          LEFT JOIN (
+            SELECT toString(customer360_id) AS pid, auth_user_id IS NOT NULL AS registered, length(emails) + length(phones) > 0 AS contactable
+            FROM ${db}.profiles FINAL WHERE tenant_id = {tenant:String} AND customer360_id IN {ids:Array(UUID)}
+          ) AS pr ON pr.pid = agg.customer360_id`,
         query_params: {
           tenant: tenantId,
           ids: currentIds,
@@ -187,13 +203,26 @@ export function createAggregateComputer(ch: ClickHouseHandle) {
           gap: SESSION_GAP_MS,
           since: chTime(new Date(now.getTime() - ROLLING_DAYS * 86_400_000)),
           since12: chTime(new Date(now.getTime() - 365 * 86_400_000)),
+          weights: ACTIVITY_WEIGHTS,
         },
         format: 'JSONEachRow',
       });
-      const raw = await result.json<ProfileAggregates & PurchaseHistory & { starts?: unknown }>();
-      const rows = raw.map(({ starts: _starts, purchase_times: _times, order_values: _values, ...r }) => {
-        const out = { ...r } as ProfileAggregates;
+      const raw = await result.json<ProfileAggregates & PurchaseHistory & { starts: number[]; activity: [number, number][]; registered: boolean; contactable: boolean }>();
+      const tenantModels = options.models ? await options.models.of(tenantId, now) : null;
+      const rows = raw.map(({ starts, purchase_times, order_values, activity, registered, contactable, ...r }) => {
+        const out = { ...r } as ProfileAggregates & Partial<Scores>;
         for (const k of COUNTS) out[k] = Number(r[k]);
+        if (tenantModels) {
+          const sessions = starts.map((at) => [Number(at), ENGAGEMENT_WEIGHTS.session] as [number, number]);
+          Object.assign(
+            out,
+            scoresOf(
+              { ...out, purchase_times: purchase_times.map(Number), order_values, activity: [...activity.map(([at, w]) => [Number(at), w] as [number, number]), ...sessions], registered, contactable },
+              tenantModels,
+              now,
+            ),
+          );
+        }
         return out;
       });
       if (rows.length) {

@@ -33,6 +33,7 @@ import { registerBlocklistRoutes } from '../warehouse/blocklist-routes.ts';
 import { registerCustomerSegmentRoutes } from '../warehouse/segment-routes.ts';
 import { createSegmentStore } from '../warehouse/segments.ts';
 import { startRecomputeSchedule } from '../enrich/schedule.ts';
+import { createModelStore } from '../enrich/score-profiles.ts';
 import { createBlocklistStore } from '../resolver/blocklist.ts';
 import { registerIngestRoutes } from '../ingest/routes.ts';
 import { registerSegmentRoutes } from '../ingest/segment.ts';
@@ -154,7 +155,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
       subscriptions.push(await runStage(createResolverStage({ codec, graph: graph!, topics, defaultRegion: config.defaultRegion, blocklists: createBlocklistStore(postgres!.pool), metrics, logger }), stageOptions));
     }
     if (services.has('enrich')) {
-      const aggregates = createAggregateComputer(clickhouse!);
+      const aggregates = createAggregateComputer(clickhouse!, { models: createModelStore(clickhouse!) });
       const segments = createSegmentStore(clickhouse!);
       const stage = createEnrichStage({ codec, topics, writer: createWarehouseWriter(clickhouse!), aggregates, segments });
       subscriptions.push(await runStage(stage, stageOptions));

@@ -10,6 +10,8 @@ import { clickhouseMigrations } from '../platform/runtime.ts';
 import { createWarehouseWriter } from '../warehouse/writer.ts';
 import { createAggregateComputer } from '../enrich/compute-aggregates.ts';
 import { recomputeEverything } from '../enrich/schedule.ts';
+import { createModelStore } from '../enrich/score-profiles.ts';
+import { DEFAULT_BG_NBD, customerLifetimeValue, defaultGammaGamma, expectedPurchases, pAlive, probabilityOfPurchase } from '../enrich/scores/index.ts';
 import { createSegmentStore } from '../warehouse/segments.ts';
 import { createLogger } from '../platform/logger.ts';
 import type { ProfileChange, ResolvedEvent } from '../schemas/types.ts';
@@ -61,7 +63,7 @@ describe('profile aggregates (ClickHouse)', () => {
 
   it('computes every commerce and engagement field of a profile and of the profile merged into it', async () => {
     const writer = createWarehouseWriter(ch);
-    const computer = createAggregateComputer(ch);
+    const computer = createAggregateComputer(ch, { models: createModelStore(ch) });
     const tenant = 'tenant_agg';
     const a = randomUUID();
     const b = randomUUID();
@@ -127,7 +129,22 @@ describe('profile aggregates (ClickHouse)', () => {
       consent: { email: 'revoked', sms: 'revoked', push: 'granted' },
       spend_12m: 130,
       repeat_purchases: 1,
+      // Scores, with the default models (a tenant of one customer is not fitted): x = 1 repeat
+      // purchase, tx = 161 days (January 10 to June 20), T = 170.5 days (to June 30, 00:00).
+      p_alive: expect.closeTo(pAlive(DEFAULT_BG_NBD, { x: 1, tx: 161, T: 170.5 }), 6),
+      churn_risk: expect.closeTo(1 - pAlive(DEFAULT_BG_NBD, { x: 1, tx: 161, T: 170.5 }), 6),
+      expected_purchases_12m: expect.closeTo(expectedPurchases(DEFAULT_BG_NBD, { x: 1, tx: 161, T: 170.5 }, 365), 6),
+      propensity_to_buy: expect.closeTo(probabilityOfPurchase(DEFAULT_BG_NBD, { x: 1, tx: 161, T: 170.5 }, 30), 6),
+      predicted_ltv_12m: expect.closeTo(customerLifetimeValue(DEFAULT_BG_NBD, defaultGammaGamma(75), { x: 1, tx: 161, T: 170.5, m: 75 }, { horizon: 365 }), 2),
+      ltv: expect.closeTo(130 + customerLifetimeValue(DEFAULT_BG_NBD, defaultGammaGamma(75), { x: 1, tx: 161, T: 170.5, m: 75 }, { horizon: 365 }), 2),
+      engagement_score: expect.any(Number),
+      lifecycle_stage: 'CUSTOMER',
+      inactive_24m: false,
+      loyalty_tier: 'BRONZE',
+      loyalty_points: 130,
     });
+    expect(row!.engagement_score).toBeGreaterThan(0);
+    expect(row!.engagement_score).toBeLessThan(100);
     // Stored for the profile, read back as written.
     const stored = await ch.client.query({
       query: `SELECT orders_count, sessions_count, last_channel FROM ${ch.database}.profile_aggregates FINAL WHERE tenant_id = {t:String} AND customer360_id = {id:UUID}`,

@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ClickHouseHandle } from '../platform/clickhouse.ts';
 import type { ProfileAggregates } from '../enrich/compute-aggregates.ts';
+import type { Scores } from '../enrich/score-profiles.ts';
 import { MAX_TIMELINE_PAGE, createTimelineReader, decodeCursor } from './timeline.ts';
 import { DEFAULT_SHARING_LIMITS, SplitError, type GraphStore, type ProfileView, type TenantSettings } from '../resolver/graph-store.ts';
 import type { ProfileChange } from '../schemas/types.ts';
@@ -22,8 +23,8 @@ export interface ProfileRoutesDeps {
   publishChanges: (changes: ProfileChange[]) => Promise<void>;
 }
 
-/** The commerce and engagement fields of a profile (enrich/compute-aggregates.ts), without its ID. */
-export type Aggregates = Omit<ProfileAggregates, 'customer360_id'>;
+/** The commerce and engagement fields and the scores of a profile (enrich/), without its ID. */
+export type Aggregates = Omit<ProfileAggregates, 'customer360_id'> & Scores;
 
 const EMPTY: Aggregates = {
   orders_count: 0,
@@ -54,6 +55,17 @@ const EMPTY: Aggregates = {
   consent: {},
   spend_12m: 0,
   repeat_purchases: 0,
+  p_alive: 0,
+  churn_risk: 0,
+  expected_purchases_12m: 0,
+  predicted_ltv_12m: 0,
+  ltv: 0,
+  propensity_to_buy: 0,
+  engagement_score: 0,
+  lifecycle_stage: '',
+  inactive_24m: false,
+  loyalty_tier: '',
+  loyalty_points: 0,
 };
 
 export function createAggregateReader(ch: ClickHouseHandle) {
