@@ -147,6 +147,17 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
       retryMaxMs: config.retryMaxMs,
     };
     const graph = postgres ? createGraphStore(postgres.pool) : null;
+    // Segments publish their membership changes to the segment changes topic.
+    const segmentStore = () =>
+      createSegmentStore(clickhouse!, {
+        publish: (changes) =>
+          transport.send([
+            {
+              topic: topics.segmentChanges,
+              messages: changes.map((c) => ({ key: `${c.tenant_id}:${c.customer360_id}`, value: codec.encode(topics.segmentChanges, c) })),
+            },
+          ]),
+      });
     const subscriptions: Subscription[] = [];
     closers.push(async () => {
       await Promise.all(subscriptions.map((s) => s.stop()));
@@ -156,7 +167,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
     }
     if (services.has('enrich')) {
       const aggregates = createAggregateComputer(clickhouse!, { models: createModelStore(clickhouse!) });
-      const segments = createSegmentStore(clickhouse!);
+      const segments = segmentStore();
       const stage = createEnrichStage({ codec, topics, writer: createWarehouseWriter(clickhouse!), aggregates, segments });
       subscriptions.push(await runStage(stage, stageOptions));
       // Rules over time: rolling counters, decaying scores, loyalty tiers, segments, on a schedule.
@@ -185,7 +196,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
         registerMessagingRoutes(app, ingest);
       }
       if (services.has('api')) {
-        registerCustomerSegmentRoutes(app, { segments: createSegmentStore(clickhouse!), clickhouse: clickhouse! });
+        registerCustomerSegmentRoutes(app, { segments: segmentStore(), clickhouse: clickhouse! });
         registerBlocklistRoutes(app, { blocklists: createBlocklistStore(postgres!.pool), graph: graph!, defaultRegion: config.defaultRegion });
         registerProfileRoutes(app, {
           graph: graph!,

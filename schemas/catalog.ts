@@ -129,3 +129,7 @@ export function resolvedEventSchema(): Json {
 export function profileChangeSchema(): Json {
   return readSchemaFile('profile-change.avsc');
 }
+
+export function segmentMembershipChangeSchema(): Json {
+  return readSchemaFile('segment-membership-change.avsc');
+}

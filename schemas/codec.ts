@@ -8,7 +8,7 @@
  * written with a newer, compatible one, and a newer consumer reads old events.
  */
 import avro from 'avsc';
-import { profileChangeSchema, rawEventSchema, resolvedEventSchema } from './catalog.ts';
+import { profileChangeSchema, rawEventSchema, resolvedEventSchema, segmentMembershipChangeSchema } from './catalog.ts';
 import type { Topics } from './topics.ts';
 import type { SchemaStore } from './schema-store.ts';
 
@@ -31,6 +31,7 @@ export function topicSchemas(topics: Topics): TopicSchema[] {
     ...Object.entries(topics.raw).map(([source, topic]) => ({ topic, schema: rawEventSchema(source) })),
     { topic: topics.resolved, schema: resolvedEventSchema() },
     { topic: topics.profileChanges, schema: profileChangeSchema() },
+    { topic: topics.segmentChanges, schema: segmentMembershipChangeSchema() },
   ];
   return entries.map((e) => ({ ...e, subject: `${e.topic}-value` }));
 }

@@ -400,3 +400,22 @@ export interface ProfileChange {
   /** When the profile was created. */
   created_at: number;
 }
+
+/** Entered or left. */
+export type SegmentMembershipChangeKind = 'entered' | 'left';
+
+/** A profile entered or left a segment. Marketing tools keep their audiences in step from these. */
+export interface SegmentMembershipChange {
+  /** Tenant of the segment and the profile. */
+  tenant_id: string;
+  /** The segment's key. */
+  segment_id: string;
+  /** The profile (its current ID). */
+  customer360_id: string;
+  /** Whether the profile entered or left the segment. */
+  change: SegmentMembershipChangeKind;
+  /** When the membership was recalculated. */
+  changed_at: number;
+  /** What recalculated it: definition saved, attributes changed, schedule, segment deleted. */
+  reason: string;
+}

@@ -85,7 +85,7 @@ describe('schema evolution on the Postgres schema store', () => {
       topicSchemas(topics).map((t) => [t.subject, 'unchanged', 1]),
     );
     const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM schema_versions');
-    expect(rows[0].n).toBe(6);
+    expect(rows[0].n).toBe(topicSchemas(topics).length);
   });
 
   it('takes an optional field with a default as a compatible change, and old and new consumers read each other', async () => {

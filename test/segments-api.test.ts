@@ -93,6 +93,15 @@ describe('segments', () => {
       { email: 'bob@seg.test', change: 'entered', reason: 'attributes changed' },
     ]);
 
+    // Published for marketing tools: every entry on the segment changes topic, Avro like the rest.
+    const published = await t.db.pool.query<{ value: Buffer }>('SELECT value FROM transport_log WHERE topic = $1 ORDER BY partition, "offset"', [t.runtime.topics.segmentChanges]);
+    const decoded = await Promise.all(published.rows.map((r) => t.runtime.codec.decode<{ tenant_id: string; segment_id: string; change: string; reason: string }>(t.runtime.topics.segmentChanges, r.value)));
+    expect(decoded.map((d) => `${d.tenant_id}/${d.segment_id}/${d.change}/${d.reason}`).sort()).toEqual([
+      'tenant_a/big/entered/attributes changed',
+      'tenant_a/big/entered/definition saved',
+      'tenant_a/big/entered/definition saved',
+    ]);
+
     // Tenant B sees none of it; deleting moves every member out.
     expect((await t.request('GET', '/v1/segments/big', KEY_B)).status).toBe(404);
     expect((await t.request('GET', '/v1/segments/big/members', KEY_B)).status).toBe(404);

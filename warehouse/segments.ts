@@ -9,6 +9,7 @@
  * attributes just changed), it reads only theirs.
  */
 import type { ClickHouseHandle } from '../platform/clickhouse.ts';
+import type { SegmentMembershipChange } from '../schemas/types.ts';
 import { CUSTOMER360_FIELDS, parseSegmentRule, type RuleError, type SegmentRule } from '../enrich/segments/rules.ts';
 import { SegmentRuleError, compileSegmentRule } from '../enrich/segments/compile.ts';
 
@@ -43,8 +44,39 @@ export function parseSegmentDefinition(body: unknown, segmentId?: string): { def
   return { definition: { segment_id: id as string, name: (b.name as string).trim(), priority: priority as number, rule: parsed.rule } };
 }
 
-export function createSegmentStore(ch: ClickHouseHandle) {
+/** Pages of membership changes published at once. */
+export const PUBLISH_PAGE = 10_000;
+
+/**
+ * `publish`: where membership changes go (the segment changes topic, for marketing tools); they
+ * are read back from the history page by page, so a million entries never sit in memory.
+ */
+export function createSegmentStore(ch: ClickHouseHandle, options: { publish?: (changes: SegmentMembershipChange[]) => Promise<void> } = {}) {
   const db = ch.database;
+
+  async function publishChanges(tenantId: string, segmentId: string, stamp: string): Promise<void> {
+    if (!options.publish) return;
+    let after = '00000000-0000-0000-0000-000000000000';
+    for (;;) {
+      const page = await (
+        await ch.client.query({
+          query: `SELECT toString(customer360_id) AS id, toString(change) AS change, toUnixTimestamp64Milli(changed_at) AS at, reason
+                  FROM ${db}.segment_membership_history
+                  WHERE tenant_id = {t:String} AND segment_id = {s:String} AND changed_at = {stamp:DateTime64(3)} AND customer360_id > {after:UUID}
+                  ORDER BY customer360_id LIMIT {n:UInt32}`,
+          query_params: { t: tenantId, s: segmentId, stamp, after, n: PUBLISH_PAGE },
+          format: 'JSONEachRow',
+          clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+        })
+      ).json<{ id: string; change: 'entered' | 'left'; at: number; reason: string }>();
+      if (page.length === 0) return;
+      await options.publish(
+        page.map((r) => ({ tenant_id: tenantId, segment_id: segmentId, customer360_id: r.id, change: r.change, changed_at: Number(r.at), reason: r.reason })),
+      );
+      if (page.length < PUBLISH_PAGE) return;
+      after = page.at(-1)!.id;
+    }
+  }
 
   async function list(tenantId: string): Promise<(SegmentDefinition & { members: number })[]> {
     const result = await ch.client.query({
@@ -104,7 +136,9 @@ export function createSegmentStore(ch: ClickHouseHandle) {
       clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
     });
     const [row] = await counts.json<MembershipChange>();
-    return row ?? { entered: 0, left: 0 };
+    const change = row ?? { entered: 0, left: 0 };
+    if (change.entered + change.left > 0) await publishChanges(tenantId, segment.segment_id, stamp);
+    return change;
   }
 
   return {
