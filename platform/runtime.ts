@@ -31,6 +31,9 @@ import { createWarehouseWriter } from '../warehouse/writer.ts';
 import { registerProfileRoutes } from '../warehouse/profile-routes.ts';
 import { registerBlocklistRoutes } from '../warehouse/blocklist-routes.ts';
 import { registerCustomerSegmentRoutes } from '../warehouse/segment-routes.ts';
+import { registerPrivacyRoutes } from '../warehouse/privacy-routes.ts';
+import { createPrivacyService } from '../warehouse/privacy.ts';
+import { suppressedEvents } from '../resolver/suppression.ts';
 import { createSegmentStore } from '../warehouse/segments.ts';
 import { startRecomputeSchedule } from '../enrich/schedule.ts';
 import { createModelStore } from '../enrich/score-profiles.ts';
@@ -163,7 +166,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
       await Promise.all(subscriptions.map((s) => s.stop()));
     });
     if (services.has('resolver')) {
-      subscriptions.push(await runStage(createResolverStage({ codec, graph: graph!, topics, defaultRegion: config.defaultRegion, blocklists: createBlocklistStore(postgres!.pool), metrics, logger }), stageOptions));
+      subscriptions.push(await runStage(createResolverStage({ codec, graph: graph!, topics, defaultRegion: config.defaultRegion, blocklists: createBlocklistStore(postgres!.pool), suppressed: (items) => suppressedEvents(postgres!.pool, items), metrics, logger }), stageOptions));
     }
     if (services.has('enrich')) {
       const aggregates = createAggregateComputer(clickhouse!, { models: createModelStore(clickhouse!) });
@@ -197,6 +200,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
       }
       if (services.has('api')) {
         registerCustomerSegmentRoutes(app, { segments: segmentStore(), clickhouse: clickhouse! });
+        registerPrivacyRoutes(app, { privacy: createPrivacyService({ pool: postgres!.pool, clickhouse: clickhouse!, graph: graph! }) });
         registerBlocklistRoutes(app, { blocklists: createBlocklistStore(postgres!.pool), graph: graph!, defaultRegion: config.defaultRegion });
         registerProfileRoutes(app, {
           graph: graph!,

@@ -22,6 +22,8 @@ export interface ResolverStageDeps {
   defaultRegion: string;
   /** The tenants' blocklists of junk identifier values. */
   blocklists?: BlocklistSource;
+  /** Which events of a batch belong to an erased person (suppression.ts): dropped, never resolved. */
+  suppressed?: (items: IdentifiedInput[]) => Promise<Set<number>>;
   metrics?: Metrics;
   logger?: Logger;
 }
@@ -72,6 +74,12 @@ export function createResolverStage(deps: ResolverStageDeps): Stage {
       // Decoded and identified one by one; resolved together, in order, with a few queries for
       // the whole batch. A database failure throws and the batch is retried.
       const steps = await Promise.all(messages.map(async (message) => andThen(await parse(message), identify)));
+      const erased = deps.suppressed ? await deps.suppressed(steps.filter((s) => s.type === 'ok').map((s) => (s as { value: IdentifiedInput }).value)) : new Set<number>();
+      let okIndex = 0;
+      for (let n = 0; n < steps.length; n++) {
+        if (steps[n]!.type !== 'ok') continue;
+        if (erased.has(okIndex++)) steps[n] = { type: 'drop', step: 'erased', reason: 'the person was erased; the event is not resolved' };
+      }
       const identified = steps.filter((s): s is { type: 'ok'; value: IdentifiedInput } => s.type === 'ok').map((s) => s.value);
       const resolutions = await deps.graph.resolveBatch(identified);
       // Durable before the outputs are published and the positions committed.
