@@ -32,6 +32,7 @@ import { registerProfileRoutes } from '../warehouse/profile-routes.ts';
 import { registerBlocklistRoutes } from '../warehouse/blocklist-routes.ts';
 import { registerCustomerSegmentRoutes } from '../warehouse/segment-routes.ts';
 import { registerPrivacyRoutes } from '../warehouse/privacy-routes.ts';
+import { registerSqlEndpoint } from '../warehouse/sql-endpoint.ts';
 import { createPrivacyService } from '../warehouse/privacy.ts';
 import { suppressedEvents } from '../resolver/suppression.ts';
 import { createSegmentStore } from '../warehouse/segments.ts';
@@ -200,6 +201,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
       }
       if (services.has('api')) {
         registerCustomerSegmentRoutes(app, { segments: segmentStore(), clickhouse: clickhouse! });
+        registerSqlEndpoint(app, { clickhouse: clickhouse! });
         registerPrivacyRoutes(app, { privacy: createPrivacyService({ pool: postgres!.pool, clickhouse: clickhouse!, graph: graph! }) });
         registerBlocklistRoutes(app, { blocklists: createBlocklistStore(postgres!.pool), graph: graph!, defaultRegion: config.defaultRegion });
         registerProfileRoutes(app, {
