@@ -117,7 +117,7 @@ async function loadProfiles(client: pg.PoolClient, state: BatchState, wanted: { 
   const missing = wanted.filter((w) => !state.profiles.has(w.id)).sort((a, b) => (a.tenantId + a.id < b.tenantId + b.id ? -1 : 1));
   if (missing.length === 0) return;
   const { rows } = await client.query<ProfileRow & { tenant_id: string }>(
-    `SELECT p.tenant_id, p.customer360_id, p.created_at, p.updated_at, p.version, p.merged_into, p.traits, p.trait_history
+    `SELECT p.tenant_id, p.customer360_id, p.created_at, p.updated_at, p.version, p.merged_into, p.traits, p.trait_history, p.deleted_at
        FROM profiles p JOIN unnest($1::text[], $2::uuid[]) AS q(t, id) ON p.tenant_id = q.t AND p.customer360_id = q.id
       ORDER BY p.tenant_id, p.customer360_id FOR UPDATE OF p`,
     [missing.map((m) => m.tenantId), missing.map((m) => m.id)],
@@ -340,6 +340,7 @@ function changeOfState(s: ProfileState, kind: ProfileChangeKind): ProfileChange 
     source_ids: sourceIds,
     traits: Object.fromEntries(Object.entries(s.row.traits).map(([k, v]) => [k, v.value])),
     created_at: s.row.created_at.getTime(),
+    deleted: Boolean(s.row.deleted_at),
   };
 }
 

@@ -31,6 +31,7 @@ export interface ProfileRow {
   merged_into: string | null;
   traits: Record<string, TraitValue>;
   trait_history?: TraitHistory;
+  deleted_at?: Date | null;
 }
 
 /** A tenant's match model and thresholds, with the weights computed once. */

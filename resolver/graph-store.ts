@@ -63,6 +63,8 @@ export interface ProfileView {
   anonymous_ids: string[];
   traits: Record<string, string>;
   merged_ids: string[];
+  /** When the profile was soft-deleted (hidden from lookups, kept with its orders); null when active. */
+  deleted_at: string | null;
   /** Current marketing consent per scope (the latest change by time). */
   consent: Record<string, { status: 'granted' | 'revoked'; policy_version: string | null; occurred_at: string; source: string; version: number }>;
 }
@@ -249,7 +251,7 @@ export function createGraphStore(pool: pg.Pool) {
 
   async function snapshot(client: pg.PoolClient, tenantId: string, id: string): Promise<Omit<ProfileView, 'merged_ids'> | null> {
     const profile = await client.query<ProfileRow>(
-      'SELECT customer360_id, created_at, updated_at, version, merged_into, traits FROM profiles WHERE tenant_id = $1 AND customer360_id = $2',
+      'SELECT customer360_id, created_at, updated_at, version, merged_into, traits, deleted_at FROM profiles WHERE tenant_id = $1 AND customer360_id = $2',
       [tenantId, id],
     );
     const row = profile.rows[0];
@@ -274,6 +276,7 @@ export function createGraphStore(pool: pg.Pool) {
       anonymous_ids: of('anonymous_id'),
       source_ids: sourceIds,
       traits: Object.fromEntries(Object.entries(row.traits).map(([k, v]) => [k, v.value])),
+      deleted_at: row.deleted_at ? row.deleted_at.toISOString() : null,
       consent: Object.fromEntries(
         (await consentHistory(client, tenantId, id)).map((c) => [
           c.scope,
@@ -313,6 +316,7 @@ export function createGraphStore(pool: pg.Pool) {
       source_ids: view.source_ids,
       traits: view.traits,
       created_at: new Date(view.created_at).getTime(),
+      deleted: view.deleted_at !== null,
     };
   }
 
@@ -659,6 +663,27 @@ export function createGraphStore(pool: pg.Pool) {
         await client.query('SET LOCAL synchronous_commit = on');
         await client.query('SELECT pg_current_xact_id()');
         await client.query('COMMIT');
+      } finally {
+        client.release();
+      }
+    },
+
+    /**
+     * Soft-deletes (or restores, with `deleted` false) the profile of an ID: hidden from lookups,
+     * customer360 and segments, kept with its identifiers and orders. Returns the change to
+     * publish; null when there is no such profile.
+     */
+    async setDeleted(tenantId: string, customer360Id: string, deleted: boolean): Promise<ProfileChange | null> {
+      const profile = await this.profileById(tenantId, customer360Id);
+      if (!profile) return null;
+      const client = await pool.connect();
+      try {
+        await client.query(
+          `UPDATE profiles SET deleted_at = CASE WHEN $3 THEN coalesce(deleted_at, now()) END, version = version + 1, updated_at = now()
+            WHERE tenant_id = $1 AND customer360_id = $2`,
+          [tenantId, profile.customer360_id, deleted],
+        );
+        return await changeOf(client, tenantId, profile.customer360_id, 'updated', []);
       } finally {
         client.release();
       }

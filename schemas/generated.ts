@@ -399,6 +399,8 @@ export interface ProfileChange {
   traits: Record<string, string>;
   /** When the profile was created. */
   created_at: number;
+  /** Soft-deleted: hidden from the active directory, kept with its orders. */
+  deleted: boolean;
 }
 
 /** Entered or left. */

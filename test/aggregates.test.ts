@@ -48,6 +48,7 @@ function change(tenant: string, id: string, kind: ProfileChange['kind'], merged:
     source_ids: {},
     traits: {},
     created_at: at('2026-01-01T00:00:00Z'),
+    deleted: false,
   };
 }
 

@@ -109,4 +109,32 @@ describe('data-subject requests', () => {
       expect((await tablesMentioning(text)).filter((tbl) => tbl !== 'postgres.transport_log (payloads)')).toEqual([]);
     }
   });
+
+  it('soft-deletes a profile out of the active directory and restores it with its orders', async () => {
+    const gail = { email: 'gail@mail.test' };
+    await t.request('POST', '/v1/events', KEY_A, [
+      { event_id: 'soft-1', source: 'pos', type: 'order_completed', occurred_at: '2026-04-05T10:00:00Z', identity: gail, properties: { order_id: 'soft-o1', total_minor: 4000, currency: 'USD' } },
+    ]);
+    const profile = await waitFor(async () => {
+      const r = await profileOf(gail.email);
+      return r.status === 200 && r.body.aggregates.orders_count === 1 ? r.body : null;
+    }, 30_000, "Gail's order");
+    await t.request('POST', '/v1/segments', KEY_A, { segment_id: 'gail_buyers', name: 'Buyers', rule: { all: [{ field: 'orders_count', op: '>=', value: 1 }] } });
+    expect((await t.request('GET', '/v1/segments/gail_buyers', KEY_A)).body.members).toBe(1);
+    const inDirectory = async () => (await t.request('POST', '/v1/sql', KEY_A, { query: `SELECT count() AS n FROM customer360 WHERE primary_email = 'gail@mail.test'` })).body.rows[0].n;
+
+    expect((await t.request('DELETE', `/v1/profiles/${profile.customer360_id}`, KEY_B)).status).toBe(404);
+    expect((await t.request('DELETE', `/v1/profiles/${profile.customer360_id}`, KEY_A)).body).toEqual({ customer360_id: profile.customer360_id, deleted: true });
+    expect((await t.request('GET', `/v1/profiles/${profile.customer360_id}`, KEY_A)).status).toBe(404);
+    expect((await profileOf(gail.email)).status).toBe(404);
+    const kept = await t.request('GET', `/v1/profiles/${profile.customer360_id}?include_deleted=true`, KEY_A);
+    expect(kept.body).toMatchObject({ customer360_id: profile.customer360_id, deleted_at: expect.any(String), aggregates: { orders_count: 1, total_revenue: 40 } });
+    await waitFor(async () => (await t.request('GET', '/v1/segments/gail_buyers', KEY_A)).body.members === 0, 30_000, 'Gail out of the segment');
+    expect(await inDirectory()).toBe(0);
+
+    expect((await t.request('POST', `/v1/profiles/${profile.customer360_id}/restore`, KEY_A)).body).toEqual({ customer360_id: profile.customer360_id, deleted: false });
+    expect((await profileOf(gail.email)).body).toMatchObject({ deleted_at: null, aggregates: { orders_count: 1 } });
+    await waitFor(async () => (await t.request('GET', '/v1/segments/gail_buyers', KEY_A)).body.members === 1, 30_000, 'Gail back in the segment');
+    expect(await inDirectory()).toBe(1);
+  });
 });

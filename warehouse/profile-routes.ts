@@ -84,7 +84,7 @@ export function createAggregateReader(ch: ClickHouseHandle) {
   };
 }
 
-type Query = Partial<Record<'email' | 'phone' | 'auth_user_id' | 'anonymous_id' | 'source' | 'source_record_id', string>>;
+type Query = Partial<Record<'email' | 'phone' | 'auth_user_id' | 'anonymous_id' | 'source' | 'source_record_id' | 'include_deleted', string>>;
 
 function identifierOf(query: Query, defaultRegion: string, emailProviderRules = false): Identifier | { error: string } {
   const pick = (normalized: { value: string } | { rejected: string }, type: Identifier['type'], source = '') =>
@@ -104,14 +104,26 @@ function identifierOf(query: Query, defaultRegion: string, emailProviderRules = 
 
 export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRoutesDeps): void {
   const aggregatesOf = createAggregateReader(deps.clickhouse);
-  const answer = async (tenantId: string, profile: ProfileView | null) =>
-    profile ? { ...profile, aggregates: await aggregatesOf(tenantId, profile.customer360_id) } : null;
+  // A soft-deleted profile is out of the active directory: only ?include_deleted=true shows it.
+  const answer = async (tenantId: string, profile: ProfileView | null, includeDeleted = false) =>
+    profile && (includeDeleted || profile.deleted_at === null) ? { ...profile, aggregates: await aggregatesOf(tenantId, profile.customer360_id) } : null;
+  const withDeleted = (q: { include_deleted?: string }) => q.include_deleted === 'true';
 
-  app.get<{ Params: { id: string } }>('/v1/profiles/:id', async (request, reply) => {
-    const profile = await answer(request.tenantId, await deps.graph.profileById(request.tenantId, request.params.id));
+  app.get<{ Params: { id: string }; Querystring: { include_deleted?: string } }>('/v1/profiles/:id', async (request, reply) => {
+    const profile = await answer(request.tenantId, await deps.graph.profileById(request.tenantId, request.params.id), withDeleted(request.query));
     if (!profile) return reply.code(404).send({ error: 'not_found', message: 'no such profile' });
     return profile;
   });
+
+  // Soft delete and restore: hidden from lookups, customer360 and segments, kept with its orders.
+  const setDeleted = (deleted: boolean) => async (request: { tenantId: string; params: { id: string } }, reply: { code(n: number): { send(b: unknown): unknown } }) => {
+    const change = await deps.graph.setDeleted(request.tenantId, request.params.id, deleted);
+    if (!change) return reply.code(404).send({ error: 'not_found', message: 'no such profile' });
+    await deps.publishChanges([change]);
+    return { customer360_id: change.customer360_id, deleted };
+  };
+  app.delete<{ Params: { id: string } }>('/v1/profiles/:id', setDeleted(true));
+  app.post<{ Params: { id: string } }>('/v1/profiles/:id/restore', setDeleted(false));
 
   // Identity settings of the tenant: phone region, email provider rules, sharing limits.
   const settingsAnswer = (s: TenantSettings) => ({
@@ -205,7 +217,7 @@ export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRoutesD
     const settings = await deps.graph.tenantSettings(request.tenantId);
     const identifier = identifierOf(request.query, settings.defaultRegion ?? deps.defaultRegion, settings.emailProviderRules);
     if ('error' in identifier) return reply.code(400).send({ error: 'bad_request', message: identifier.error });
-    const profile = await answer(request.tenantId, await deps.graph.profileByIdentifier(request.tenantId, identifier));
+    const profile = await answer(request.tenantId, await deps.graph.profileByIdentifier(request.tenantId, identifier), withDeleted(request.query));
     if (!profile) return reply.code(404).send({ error: 'not_found', message: 'no profile with that identifier' });
     return profile;
   });

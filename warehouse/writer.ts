@@ -83,6 +83,7 @@ export function createWarehouseWriter(ch: ClickHouseHandle) {
           country: c.traits.country ?? null,
           traits: c.traits,
           merged_into: null,
+          deleted: c.deleted ?? false,
         });
         idMap.push({ tenant_id: c.tenant_id, profile_id: c.customer360_id, current_id: c.customer360_id, changed_at: ms(c.changed_at) });
         // A split names the other profile in merged_ids: both are current again, nothing maps away.

@@ -35,7 +35,10 @@ PARTITION BY toYYYYMM(changed_at)
 ORDER BY (tenant_id, segment_id, changed_at, customer360_id)
 COMMENT 'Every entry into and exit from a segment';
 
--- One row per current customer with every field of the Customer 360. Analysts start here.
+-- Soft-deleted profiles stay in the warehouse with their orders, out of customer360.
+ALTER TABLE {db}.profiles ADD COLUMN IF NOT EXISTS deleted Bool DEFAULT false COMMENT 'soft-deleted: hidden from the active directory, kept with its orders';
+
+-- One row per current, active customer with every field of the Customer 360. Analysts start here.
 CREATE OR REPLACE VIEW {db}.customer360 AS
 SELECT
   p.tenant_id AS tenant_id,
@@ -99,7 +102,7 @@ SELECT
   coalesce(a.loyalty_points, 0) AS loyalty_points,
   coalesce(m.segments, []) AS segments,
   m.primary_segment AS primary_segment
-FROM (SELECT * FROM {db}.profiles FINAL WHERE merged_into IS NULL) AS p
+FROM (SELECT * FROM {db}.profiles FINAL WHERE merged_into IS NULL AND NOT deleted) AS p
 LEFT JOIN (SELECT * FROM {db}.profile_aggregates FINAL) AS a
   ON a.tenant_id = p.tenant_id AND a.customer360_id = p.customer360_id
 LEFT JOIN (
