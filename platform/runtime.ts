@@ -33,6 +33,7 @@ import { registerBlocklistRoutes } from '../warehouse/blocklist-routes.ts';
 import { registerCustomerSegmentRoutes } from '../warehouse/segment-routes.ts';
 import { registerPrivacyRoutes } from '../warehouse/privacy-routes.ts';
 import { registerSqlEndpoint } from '../warehouse/sql-endpoint.ts';
+import { registerConsentRoutes } from '../warehouse/consent-routes.ts';
 import { createPrivacyService } from '../warehouse/privacy.ts';
 import { suppressedEvents } from '../resolver/suppression.ts';
 import { createSegmentStore } from '../warehouse/segments.ts';
@@ -184,17 +185,17 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
     if (serves) {
       let ready = false;
       app = createHttpServer({ logger, metrics, apiKeys, keyStore: postgres ? createKeyStore(postgres.pool) : null, maxBodyBytes: config.maxBodyBytes, isReady: () => ready });
+      const ingest = {
+        transport,
+        codec,
+        topics,
+        metrics,
+        maxEventsPerRequest: config.maxEventsPerRequest,
+        maxInFlightEvents: config.maxInFlightEvents,
+        ackTimeoutMs: config.ingestAckTimeoutMs,
+        defaultRegion: config.defaultRegion,
+      };
       if (services.has('ingest')) {
-        const ingest = {
-          transport,
-          codec,
-          topics,
-          metrics,
-          maxEventsPerRequest: config.maxEventsPerRequest,
-          maxInFlightEvents: config.maxInFlightEvents,
-          ackTimeoutMs: config.ingestAckTimeoutMs,
-          defaultRegion: config.defaultRegion,
-        };
         registerIngestRoutes(app, ingest);
         registerSegmentRoutes(app, ingest);
         registerMessagingRoutes(app, ingest);
@@ -202,6 +203,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
       if (services.has('api')) {
         registerCustomerSegmentRoutes(app, { segments: segmentStore(), clickhouse: clickhouse! });
         registerSqlEndpoint(app, { clickhouse: clickhouse! });
+        registerConsentRoutes(app, { graph: graph!, ingest });
         registerPrivacyRoutes(app, { privacy: createPrivacyService({ pool: postgres!.pool, clickhouse: clickhouse!, graph: graph! }) });
         registerBlocklistRoutes(app, { blocklists: createBlocklistStore(postgres!.pool), graph: graph!, defaultRegion: config.defaultRegion });
         registerProfileRoutes(app, {
