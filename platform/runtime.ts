@@ -19,6 +19,7 @@ import { createLogTransport } from './log-transport.ts';
 import { runStage } from './stage-runner.ts';
 import type { Subscription, Transport } from './transport.ts';
 import { createHttpServer } from './http.ts';
+import { registerOpenApi } from './openapi.ts';
 import { createKeyStore } from './api-keys.ts';
 import { createCodec, type Codec } from '../schemas/codec.ts';
 import { schemaStoreFor } from '../schemas/schema-store.ts';
@@ -185,6 +186,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
     if (serves) {
       let ready = false;
       app = createHttpServer({ logger, metrics, apiKeys, keyStore: postgres ? createKeyStore(postgres.pool) : null, maxBodyBytes: config.maxBodyBytes, isReady: () => ready });
+      registerOpenApi(app);
       const ingest = {
         transport,
         codec,
