@@ -32,6 +32,7 @@ describe('codec with the in-process registry', () => {
       raw: { crm: 'c360.raw.crm', pos: 'c360.raw.pos', web: 'c360.raw.web', messaging: 'c360.raw.messaging' },
       resolved: 'c360.events.resolved',
       profileChanges: 'c360.profiles.changes',
+      segmentChanges: 'c360.segments.changes',
     });
   });
 
