@@ -13,11 +13,10 @@ import type pg from 'pg';
 import type { MatchedRule, ProfileChange, ProfileChangeKind, RawEvent } from '../schemas/types.ts';
 import { identifierKey, type Identifier, type IdentifierType } from './identifiers.ts';
 import { blockingKeys } from './fuzzy/blocking.ts';
-import { comparisonVector } from './fuzzy/compare.ts';
-import { defaultModel, scoreVector, weights, type Contribution, type MatchModel, type PairScore } from './fuzzy/model.ts';
-import { givenNameOf, personRecordOfEvent, recordFingerprint } from './fuzzy/of-event.ts';
+import { defaultModel, weights, type MatchModel, type PairScore } from './fuzzy/model.ts';
+import { recordFingerprint } from './fuzzy/of-event.ts';
 import type { PersonRecord } from './fuzzy/person.ts';
-import { historyOf, mergeHistories, recordValues, subtractHistory, survive, type SurvivorshipRule, type TraitHistory } from './survivorship.ts';
+import { mergeHistories, recordValues, subtractHistory, survive, type SurvivorshipRule, type TraitHistory } from './survivorship.ts';
 import {
   allowedCandidates,
   blockedReasonOf,
@@ -32,7 +31,6 @@ import {
   type PreparedEvent,
   type ProfileRow,
   type TenantMatching,
-  type TraitValue,
 } from './decide.ts';
 import { recordConsent, upsertIdentifiers } from './graph-writes.ts';
 import { CandidateMovedError, LookAlikeRaceError, lockBatch, usableIdentifiers, resolveLockedBatch, type BatchContext } from './batch.ts';
