@@ -44,7 +44,7 @@ import { Worker } from 'node:worker_threads';
 import { loadConfig } from '../platform/config.ts';
 import { createLogger } from '../platform/logger.ts';
 import { startRuntime, type Runtime } from '../platform/runtime.ts';
-import { MemorySampler, Progress, childrenOf, cpuSecondsOf, freePort, machineCpuSeconds, median, mib, num, percentile, sleep } from './util.ts';
+import { MemorySampler, Progress, childrenOf, cpuSecondsOf, freePort, machineCpuSeconds, median, mib, num, percentile, seedIdentifiers, sleep } from './util.ts';
 
 const { values } = parseArgs({
   options: {
@@ -464,17 +464,7 @@ async function seedGraph(runtime: Runtime, profiles: number): Promise<number> {
          FROM generate_series($2::int, $3::int) AS i`,
       [TENANT, from, to, GIVEN, CITIES, at],
     );
-    await pool.query(
-      `INSERT INTO identifiers (tenant_id, type, source, value, customer360_id, first_seen, last_seen)
-       SELECT $1, 'email', '', 'person' || i || '@mail.test', md5('p' || i)::uuid, now(), now() FROM generate_series($2::int, $3::int) AS i`,
-      [TENANT, from, to],
-    );
-    await pool.query(
-      `INSERT INTO identifiers (tenant_id, type, source, value, customer360_id, first_seen, last_seen)
-       SELECT $1, 'phone', '', '+1415' || lpad((2000000 + (i % 7000000))::text, 7, '0'), md5('p' || i)::uuid, now(), now()
-         FROM generate_series($2::int, $3::int) AS i ON CONFLICT DO NOTHING`,
-      [TENANT, from, to],
-    );
+    await seedIdentifiers(pool, TENANT, from, to);
     progress.note(`graph: ${num(to + 1)} of ${num(profiles)} profiles`);
   }
   await pool.query('ANALYZE profiles; ANALYZE identifiers');

@@ -23,7 +23,7 @@ import { extractIdentifiers } from '../resolver/identifiers.ts';
 import { partitionKey } from '../ingest/routes.ts';
 import { seededRandom } from '../ingest/demo-data.ts';
 import type { RawEvent } from '../schemas/types.ts';
-import { MemorySampler, freePort, median, mib, num, percentile } from './util.ts';
+import { MemorySampler, freePort, median, mib, num, percentile, seedIdentifiers } from './util.ts';
 
 const { values } = parseArgs({
   options: {
@@ -78,17 +78,7 @@ async function main(): Promise<void> {
            SELECT $1, md5('p' || i)::uuid, now() - interval '1 day', now() - interval '1 day', 1, '{}' FROM generate_series($2::int, $3::int) AS i`,
           [TENANT, from, to],
         );
-        await pool.query(
-          `INSERT INTO identifiers (tenant_id, type, source, value, customer360_id, first_seen, last_seen)
-           SELECT $1, 'email', '', 'person' || i || '@mail.test', md5('p' || i)::uuid, now(), now() FROM generate_series($2::int, $3::int) AS i`,
-          [TENANT, from, to],
-        );
-        await pool.query(
-          `INSERT INTO identifiers (tenant_id, type, source, value, customer360_id, first_seen, last_seen)
-           SELECT $1, 'phone', '', '+1415' || lpad((2000000 + (i % 7000000))::text, 7, '0'), md5('p' || i)::uuid, now(), now()
-             FROM generate_series($2::int, $3::int) AS i ON CONFLICT DO NOTHING`,
-          [TENANT, from, to],
-        );
+        await seedIdentifiers(pool, TENANT, from, to);
         process.stderr.write(`  ${num(to + 1)} profiles\n`);
       }
       await pool.query('ANALYZE profiles; ANALYZE identifiers');

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type pg from 'pg';
 import { brokerBinary } from '../test/support/kafka-broker.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -48,6 +49,24 @@ export function num(value: number, digits = 0): string {
 }
 
 export const mib = (bytes: number) => `${num(bytes / 1024 / 1024)} MiB`;
+
+/**
+ * Seeded people's identifiers in the graph, for the people numbered from..to (their profiles
+ * have ID md5('p' || i)): email `person<i>@mail.test`, phone `+1415` and 2,000,000 + i.
+ */
+export async function seedIdentifiers(pool: pg.Pool, tenant: string, from: number, to: number): Promise<void> {
+  await pool.query(
+    `INSERT INTO identifiers (tenant_id, type, source, value, customer360_id, first_seen, last_seen)
+     SELECT $1, 'email', '', 'person' || i || '@mail.test', md5('p' || i)::uuid, now(), now() FROM generate_series($2::int, $3::int) AS i`,
+    [tenant, from, to],
+  );
+  await pool.query(
+    `INSERT INTO identifiers (tenant_id, type, source, value, customer360_id, first_seen, last_seen)
+     SELECT $1, 'phone', '', '+1415' || lpad((2000000 + (i % 7000000))::text, 7, '0'), md5('p' || i)::uuid, now(), now()
+       FROM generate_series($2::int, $3::int) AS i ON CONFLICT DO NOTHING`,
+    [tenant, from, to],
+  );
+}
 
 /**
  * One progress line on stderr: rewritten in place on a terminal, a line every 5 s otherwise

@@ -17,7 +17,7 @@
  * - rolling counters: the 30 days before the computation (`now`).
  * Every event counts once, however often it was delivered (rows grouped by event ID).
  */
-import type { ClickHouseHandle } from '../platform/clickhouse.ts';
+import { clickhouseTime, type ClickHouseHandle } from '../platform/clickhouse.ts';
 import { ENGAGEMENT_WEIGHTS, EVENT_TYPE_ENGAGEMENT_KIND } from './scores/engagement.ts';
 import { scoresOf, type ModelStore, type Scores } from './score-profiles.ts';
 
@@ -86,7 +86,6 @@ const COUNTS = [
   'repeat_purchases',
 ] as const;
 
-const chTime = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '');
 
 /** Event types weighted in the engagement score (scores/engagement.ts), support tickets included. */
 const ACTIVITY_WEIGHTS: Record<string, number> = {
@@ -201,8 +200,8 @@ export function createAggregateComputer(ch: ClickHouseHandle, options: { models?
           support: SUPPORT_TYPES,
           outbound: OUTBOUND_TYPES,
           gap: SESSION_GAP_MS,
-          since: chTime(new Date(now.getTime() - ROLLING_DAYS * 86_400_000)),
-          since12: chTime(new Date(now.getTime() - 365 * 86_400_000)),
+          since: clickhouseTime(new Date(now.getTime() - ROLLING_DAYS * 86_400_000)),
+          since12: clickhouseTime(new Date(now.getTime() - 365 * 86_400_000)),
           weights: ACTIVITY_WEIGHTS,
         },
         format: 'JSONEachRow',
@@ -230,7 +229,7 @@ export function createAggregateComputer(ch: ClickHouseHandle, options: { models?
           table: `${db}.profile_aggregates`,
           format: 'JSONEachRow',
           // The latest computation wins, whatever window it used.
-          values: rows.map((r) => ({ tenant_id: tenantId, ...r, computed_at: chTime(new Date()) })),
+          values: rows.map((r) => ({ tenant_id: tenantId, ...r, computed_at: clickhouseTime(new Date()) })),
         });
       }
       return rows;

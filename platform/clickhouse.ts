@@ -7,6 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 
+/** A time as ClickHouse reads DateTime64(3) text: "2026-01-31 12:00:00.000" (UTC). */
+export const clickhouseTime = (t: number | Date): string => new Date(t).toISOString().replace('T', ' ').replace('Z', '');
+
 export interface ClickHouseHandle {
   client: ClickHouseClient;
   database: string;

@@ -87,6 +87,18 @@ const blockKey = (tenantId: string, key: string) => tenantId + sep + key;
 
 export class CandidateMovedError extends Error {}
 
+/** Takes advisory locks on the keys in the order given (callers sort them: no deadlock between batches). */
+async function lockKeys(client: pg.PoolClient, keys: string[]): Promise<void> {
+  await client.query('SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n', [keys]);
+}
+
+/** The distinct (tenant, blocking key) pairs of the events with a person record. */
+function blockPairs(items: PreparedEvent[]): [string, string][] {
+  return [...new Set(items.filter((p) => p.record !== null).flatMap((p) => p.recordKeys.map((k) => blockKey(p.event.tenant_id, k))))].map(
+    (k) => k.split(sep) as [string, string],
+  );
+}
+
 /**
  * Locks the event IDs and identifiers of the batch in one statement, sorted, so concurrent
  * batches never deadlock on them: events of one person on two partitions wait for each other.
@@ -96,9 +108,8 @@ export class CandidateMovedError extends Error {}
  */
 export async function lockBatch(client: pg.PoolClient, items: PreparedEvent[], options: { blockingKeys: boolean; maxBlockProfiles: number }): Promise<void> {
   let blockKeys: string[] = [];
-  const withRecords = items.filter((p) => p.record !== null);
-  if (options.blockingKeys && withRecords.length) {
-    const pairs = [...new Set(withRecords.flatMap((p) => p.recordKeys.map((k) => blockKey(p.event.tenant_id, k))))].map((k) => k.split(sep) as [string, string]);
+  const pairs = options.blockingKeys ? blockPairs(items) : [];
+  if (pairs.length) {
     const { rows } = await client.query<{ t: string; k: string }>(
       `SELECT q.t, q.k FROM (SELECT DISTINCT t, k FROM unnest($1::text[], $2::text[]) AS q(t, k)) q
         WHERE (SELECT count(*) FROM (SELECT 1 FROM blocking_keys b WHERE b.tenant_id = q.t AND b.key = q.k LIMIT $3 + 1) s) <= $3`,
@@ -106,8 +117,7 @@ export async function lockBatch(client: pg.PoolClient, items: PreparedEvent[], o
     );
     blockKeys = rows.map((r) => `block${sep}${r.t}${sep}${r.k}`);
   }
-  const keys = [...new Set([...items.flatMap((p) => p.lockKeys), ...blockKeys])].sort();
-  await client.query('SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n', [keys]);
+  await lockKeys(client, [...new Set([...items.flatMap((p) => p.lockKeys), ...blockKeys])].sort());
 }
 
 /** A look-alike of an event of the batch was resolved by another resolver meanwhile: start over. */
@@ -177,7 +187,7 @@ async function loadState(client: pg.PoolClient, items: PreparedEvent[], ctx: Bat
 
   const withRecords = items.filter((p) => p.record !== null);
   if (withRecords.length) {
-    const pairs = [...new Set(withRecords.flatMap((p) => p.recordKeys.map((k) => blockKey(p.event.tenant_id, k))))].map((k) => k.split(sep) as [string, string]);
+    const pairs = blockPairs(withRecords);
     const { rows } = await client.query<{ tenant_id: string; key: string; n: number; customer360_id: string | null }>(
       `WITH q AS (SELECT DISTINCT t, k FROM unnest($1::text[], $2::text[]) AS q(t, k)),
             counts AS (SELECT b.tenant_id, b.key, count(*)::int AS n FROM blocking_keys b JOIN q ON b.tenant_id = q.t AND b.key = q.k GROUP BY 1, 2)
@@ -522,9 +532,7 @@ async function guardLookAlikes(client: pg.PoolClient, items: PreparedEvent[], st
   }
   if (byKey.size === 0) return;
   const keys = [...byKey.keys()].sort();
-  await client.query('SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n', [
-    keys.map((k) => `block${sep}${k}`),
-  ]);
+  await lockKeys(client, keys.map((k) => `block${sep}${k}`));
   const pairs = keys.map((k) => k.split(sep) as [string, string]);
   const { rows } = await client.query<{ tenant_id: string; key: string; customer360_id: string }>(
     `SELECT b.tenant_id, b.key, b.customer360_id FROM blocking_keys b

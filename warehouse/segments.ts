@@ -8,7 +8,7 @@
  * applied to the current membership from there. Restricted to some profiles (those whose
  * attributes just changed), it reads only theirs.
  */
-import type { ClickHouseHandle } from '../platform/clickhouse.ts';
+import { clickhouseTime, type ClickHouseHandle } from '../platform/clickhouse.ts';
 import type { SegmentMembershipChange } from '../schemas/types.ts';
 import { CUSTOMER360_FIELDS, parseSegmentRule, type RuleError, type SegmentRule } from '../enrich/segments/rules.ts';
 import { SegmentRuleError, compileSegmentRule } from '../enrich/segments/compile.ts';
@@ -26,7 +26,6 @@ export interface MembershipChange {
   left: number;
 }
 
-const chTime = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '');
 export const SEGMENT_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 /** A definition from an API body, or the problems with it (paths like the rule's). */
@@ -78,18 +77,26 @@ export function createSegmentStore(ch: ClickHouseHandle, options: { publish?: (c
     }
   }
 
-  async function list(tenantId: string): Promise<(SegmentDefinition & { members: number })[]> {
+  /**
+   * A tenant's segments (one, with `segmentId`), by priority; `withCounts` adds each one's member
+   * count, which reads the membership: the API wants it, recalculations do not.
+   */
+  async function list(tenantId: string, options: { segmentId?: string; withCounts?: boolean } = {}): Promise<(SegmentDefinition & { members?: number })[]> {
+    const only = options.segmentId === undefined ? '' : 'AND segment_id = {s:String}';
+    const counts = options.withCounts
+      ? `LEFT JOIN (SELECT segment_id, count() AS members FROM ${db}.segment_membership FINAL
+                    WHERE tenant_id = {t:String} AND is_member ${only} GROUP BY segment_id) AS m ON m.segment_id = s.segment_id`
+      : '';
     const result = await ch.client.query({
-      query: `SELECT s.segment_id, s.name, s.priority, s.rule, s.changed_at, toUInt64(coalesce(m.members, 0)) AS members
-              FROM (SELECT * FROM ${db}.segments FINAL WHERE tenant_id = {t:String} AND NOT deleted) AS s
-              LEFT JOIN (SELECT segment_id, count() AS members FROM ${db}.segment_membership FINAL
-                         WHERE tenant_id = {t:String} AND is_member GROUP BY segment_id) AS m ON m.segment_id = s.segment_id
+      query: `SELECT s.segment_id, s.name, s.priority, s.rule, s.changed_at ${options.withCounts ? ', toUInt64(coalesce(m.members, 0)) AS members' : ''}
+              FROM (SELECT * FROM ${db}.segments FINAL WHERE tenant_id = {t:String} AND NOT deleted ${only}) AS s
+              ${counts}
               ORDER BY s.priority, s.segment_id`,
-      query_params: { t: tenantId },
+      query_params: { t: tenantId, s: options.segmentId ?? '' },
       format: 'JSONEachRow',
       clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
     });
-    const rows = await result.json<Omit<SegmentDefinition, 'rule'> & { rule: string; members: number }>();
+    const rows = await result.json<Omit<SegmentDefinition, 'rule'> & { rule: string; members?: number }>();
     return rows.map((r) => ({ ...r, rule: JSON.parse(r.rule) as SegmentRule }));
   }
 
@@ -101,7 +108,7 @@ export function createSegmentStore(ch: ClickHouseHandle, options: { publish?: (c
   async function recalculate(tenantId: string, segment: Pick<SegmentDefinition, 'segment_id' | 'rule'>, reason: string, options: { profileIds?: string[]; leaveAll?: boolean; now?: Date } = {}): Promise<MembershipChange> {
     const now = options.now ?? new Date();
     // One time per recalculation (unique to the millisecond within this process) names its changes.
-    const stamp = chTime(nextStamp(now));
+    const stamp = clickhouseTime(nextStamp(now));
     const compiled = options.leaveAll ? { where: '0', params: {} } : compileSegmentRule(segment.rule, CUSTOMER360_FIELDS, { now, paramPrefix: 'r' });
     const only = options.profileIds ? 'AND customer360_id IN {ids:Array(UUID)}' : '';
     const params = { ...compiled.params, t: tenantId, s: segment.segment_id, stamp, reason, ids: options.profileIds ?? [] };
@@ -142,11 +149,13 @@ export function createSegmentStore(ch: ClickHouseHandle, options: { publish?: (c
   }
 
   return {
-    list,
     recalculate,
 
+    /** A tenant's segments with their member counts, by priority. */
+    list: (tenantId: string) => list(tenantId, { withCounts: true }),
+
     async get(tenantId: string, segmentId: string) {
-      return (await list(tenantId)).find((s) => s.segment_id === segmentId) ?? null;
+      return (await list(tenantId, { segmentId, withCounts: true }))[0] ?? null;
     },
 
     /** Saves a definition (a new version) and brings its membership up to date. */
@@ -154,20 +163,20 @@ export function createSegmentStore(ch: ClickHouseHandle, options: { publish?: (c
       await ch.client.insert({
         table: `${db}.segments`,
         format: 'JSONEachRow',
-        values: [{ tenant_id: tenantId, ...definition, rule: JSON.stringify(definition.rule), deleted: false, changed_at: chTime(nextStamp(new Date())) }],
+        values: [{ tenant_id: tenantId, ...definition, rule: JSON.stringify(definition.rule), deleted: false, changed_at: clickhouseTime(nextStamp(new Date())) }],
       });
       return recalculate(tenantId, definition, 'definition saved');
     },
 
     /** Deletes a segment: every member leaves it (kept in the history). */
     async remove(tenantId: string, segmentId: string): Promise<MembershipChange | null> {
-      const existing = (await list(tenantId)).find((s) => s.segment_id === segmentId);
+      const [existing] = await list(tenantId, { segmentId });
       if (!existing) return null;
       const change = await recalculate(tenantId, existing, 'segment deleted', { leaveAll: true });
       await ch.client.insert({
         table: `${db}.segments`,
         format: 'JSONEachRow',
-        values: [{ tenant_id: tenantId, segment_id: segmentId, name: existing.name, priority: existing.priority, rule: JSON.stringify(existing.rule), deleted: true, changed_at: chTime(nextStamp(new Date())) }],
+        values: [{ tenant_id: tenantId, segment_id: segmentId, name: existing.name, priority: existing.priority, rule: JSON.stringify(existing.rule), deleted: true, changed_at: clickhouseTime(nextStamp(new Date())) }],
       });
       return change;
     },

@@ -54,6 +54,16 @@ const charsOf = (text: string) => `char(${[...Buffer.from(text, 'utf8')].join(',
 export function registerSqlEndpoint(app: FastifyInstance, deps: { clickhouse: ClickHouseHandle }): void {
   const { clickhouse } = deps;
   const db = clickhouse.database;
+  // The warehouse's tables, read once: migrations have run before the server answers.
+  let tables: Promise<{ name: string }[]> | null = null;
+  const tablesOf = () =>
+    (tables ??= clickhouse.client
+      .query({ query: `SELECT name FROM system.tables WHERE database = {db:String} AND engine NOT LIKE '%View%'`, query_params: { db }, format: 'JSONEachRow' })
+      .then((r) => r.json<{ name: string }>())
+      .catch((error: unknown) => {
+        tables = null;
+        throw error;
+      }));
   app.post<{ Body: { query?: unknown } | null }>('/v1/sql', async (request, reply) => {
     if (!clickhouse.embedded) {
       return reply.code(404).send({ error: 'not_found', message: 'the SQL endpoint serves the embedded mode; on a ClickHouse server, connect as your tenant\'s analyst user' });
@@ -62,9 +72,7 @@ export function registerSqlEndpoint(app: FastifyInstance, deps: { clickhouse: Cl
     if (typeof query !== 'string' || query.trim() === '') return reply.code(400).send({ error: 'bad_request', message: 'send {"query": "SELECT ..."}' });
     const refusal = refusalOf(query, db);
     if (refusal) return reply.code(400).send({ error: 'bad_request', message: refusal });
-    const tables = await (
-      await clickhouse.client.query({ query: `SELECT name FROM system.tables WHERE database = {db:String} AND engine NOT LIKE '%View%'`, query_params: { db }, format: 'JSONEachRow' })
-    ).json<{ name: string }>();
+    const tables = await tablesOf();
     const filter = `tenant_id = ${charsOf(request.tenantId)}`;
     const filters = tables.map((t) => `'${db}.${t.name}': '${filter}'`).join(', ');
     // Settings of this query only (a SET would stay with chDB's session, which the pipeline shares),

@@ -3,7 +3,7 @@
  * for the profile and every profile merged into it, paged by an opaque cursor (the time and
  * event ID of the last entry), so a page is one range read however long the history.
  */
-import type { ClickHouseHandle } from '../platform/clickhouse.ts';
+import { clickhouseTime, type ClickHouseHandle } from '../platform/clickhouse.ts';
 
 export interface TimelineEntry {
   event_id: string;
@@ -41,7 +41,6 @@ export function decodeCursor(cursor: string): { at: number; eventId: string } | 
   return null;
 }
 
-const chTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 
 export function createTimelineReader(ch: ClickHouseHandle) {
   const db = ch.database;
@@ -63,7 +62,7 @@ export function createTimelineReader(ch: ClickHouseHandle) {
       query_params: {
         tenant: tenantId,
         ids: profileIds,
-        before: chTime(options.before?.at ?? Date.UTC(2999, 0, 1)),
+        before: clickhouseTime(options.before?.at ?? Date.UTC(2999, 0, 1)),
         beforeId: options.before?.eventId ?? '',
         limit: options.limit + 1,
       },

@@ -1,11 +1,10 @@
 /**
  * Writes the resolved stream into ClickHouse: events, profile snapshots, the profile ID map.
  */
-import type { ClickHouseHandle } from '../platform/clickhouse.ts';
+import { clickhouseTime, type ClickHouseHandle } from '../platform/clickhouse.ts';
 import type { ProfileChange, ResolvedEvent } from '../schemas/types.ts';
 import { minorUnitsPerMajor } from '../schemas/from-json.ts';
 
-const ms = (t: number) => new Date(t).toISOString().replace('T', ' ').replace('Z', '');
 
 function amountOf(value: unknown): number {
   const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : NaN;
@@ -50,8 +49,8 @@ export function createWarehouseWriter(ch: ClickHouseHandle) {
           customer360_id: e.customer360_id,
           source: e.source,
           type: e.type,
-          occurred_at: ms(e.occurred_at),
-          received_at: ms(e.received_at),
+          occurred_at: clickhouseTime(e.occurred_at),
+          received_at: clickhouseTime(e.received_at),
           confidence: e.confidence,
           matched_rule: e.matched_rule,
           ...commerceOf(e),
@@ -69,8 +68,8 @@ export function createWarehouseWriter(ch: ClickHouseHandle) {
           tenant_id: c.tenant_id,
           customer360_id: c.customer360_id,
           version: c.version,
-          created_at: ms(c.created_at),
-          changed_at: ms(c.changed_at),
+          created_at: clickhouseTime(c.created_at),
+          changed_at: clickhouseTime(c.changed_at),
           auth_user_id: c.auth_user_id,
           primary_email: c.emails[0] ?? null,
           emails: c.emails,
@@ -85,16 +84,16 @@ export function createWarehouseWriter(ch: ClickHouseHandle) {
           merged_into: null,
           deleted: c.deleted ?? false,
         });
-        idMap.push({ tenant_id: c.tenant_id, profile_id: c.customer360_id, current_id: c.customer360_id, changed_at: ms(c.changed_at) });
+        idMap.push({ tenant_id: c.tenant_id, profile_id: c.customer360_id, current_id: c.customer360_id, changed_at: clickhouseTime(c.changed_at) });
         // A split names the other profile in merged_ids: both are current again, nothing maps away.
         for (const merged of c.kind === 'merged' ? c.merged_ids : []) {
-          idMap.push({ tenant_id: c.tenant_id, profile_id: merged, current_id: c.customer360_id, changed_at: ms(c.changed_at) });
+          idMap.push({ tenant_id: c.tenant_id, profile_id: merged, current_id: c.customer360_id, changed_at: clickhouseTime(c.changed_at) });
           profiles.push({
             tenant_id: c.tenant_id,
             customer360_id: merged,
             version: c.version,
-            created_at: ms(c.created_at),
-            changed_at: ms(c.changed_at),
+            created_at: clickhouseTime(c.created_at),
+            changed_at: clickhouseTime(c.changed_at),
             auth_user_id: null,
             primary_email: null,
             emails: [],

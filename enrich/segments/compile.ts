@@ -14,6 +14,7 @@
  * missing (the warehouse stores some missing values as '', and a map returns '' for an absent
  * key). Each condition is wrapped in ifNull(…, 0) so NULL never reaches AND, OR or NOT.
  */
+import { clickhouseTime } from '../../platform/clickhouse.ts';
 import {
   parseSegmentRule,
   parseRuleTime,
@@ -46,8 +47,6 @@ export class SegmentRuleError extends Error {
   }
 }
 
-/** DateTime64 parameter text of a time: "2026-01-31 12:00:00.000" (UTC). */
-export const clickhouseTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 
 const TIME_TYPE = "DateTime64(3, 'UTC')";
 
