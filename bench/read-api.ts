@@ -5,7 +5,8 @@
  *
  * 1. Checkout lookup: `--profiles` people seeded straight into the identity graph (profiles and
  *    identifiers with an email and a phone each, like bench/resolver.ts), their aggregates in
- *    ClickHouse (part 2's seed); then `GET /v1/profiles?email=` and `?phone=` for random seeded
+ *    ClickHouse (part 2's seed) and their serving copy in Postgres, written through the summary
+ *    store from the warehouse's rows as enrich writes it; then `GET /v1/profiles?email=` and `?phone=` for random seeded
  *    people at a fixed open-loop rate of `--rps` requests per second for `--seconds`, after
  *    `--warmup` seconds, `--runs` times. Each request's latency runs from the time it was
  *    scheduled to the end of its answer, so a stall counts for every request it delays (no
@@ -44,6 +45,9 @@ import { Worker } from 'node:worker_threads';
 import { loadConfig } from '../platform/config.ts';
 import { createLogger } from '../platform/logger.ts';
 import { startRuntime, type Runtime } from '../platform/runtime.ts';
+import { createSummaryStore, NO_AGGREGATES } from '../enrich/summaries.ts';
+import type { ProfileAggregates } from '../enrich/compute-aggregates.ts';
+import type { Scores } from '../enrich/score-profiles.ts';
 import { MemorySampler, Progress, childrenOf, cpuSecondsOf, freePort, machineCpuSeconds, median, mib, num, percentile, seedIdentifiers, sleep } from './util.ts';
 
 const { values } = parseArgs({
@@ -531,6 +535,55 @@ async function seedWarehouse(runtime: Runtime, members: number): Promise<number>
   return (performance.now() - started) / 1000;
 }
 
+/**
+ * The serving copy in Postgres of the graph's profiles' aggregates, as enrich writes it: read
+ * back from the warehouse and written through the product's summary store, 10,000 at a time.
+ */
+async function seedSummaries(runtime: Runtime, profiles: number): Promise<number> {
+  const ch = runtime.clickhouse!;
+  const summaries = createSummaryStore(runtime.postgres!.pool);
+  const started = performance.now();
+  const page = 10_000;
+  for (let from = 0; from < profiles; from += page) {
+    const to = Math.min(profiles, from + page);
+    const rows = await (
+      await ch.client.query({
+        query: `SELECT toString(customer360_id) AS customer360_id, ${Object.keys(NO_AGGREGATES).join(', ')}
+                FROM ${ch.database}.profile_aggregates FINAL
+                WHERE tenant_id = {t:String} AND customer360_id IN (
+                  SELECT toUUID(concat(substring(h, 1, 8), '-', substring(h, 9, 4), '-', substring(h, 13, 4), '-', substring(h, 17, 4), '-', substring(h, 21, 12)))
+                  FROM (SELECT lower(hex(MD5(concat('p', toString(number))))) AS h FROM numbers({from:UInt64}, {n:UInt64})))`,
+        query_params: { t: TENANT, from, n: to - from },
+        format: 'JSONEachRow',
+        clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+      })
+    ).json<ProfileAggregates & Scores>();
+    await summaries.write(TENANT, rows, new Date());
+    progress.note(`serving copy: ${num(to)} of ${num(profiles)} profiles`);
+  }
+  await runtime.postgres!.pool.query('ANALYZE profile_summaries');
+  return (performance.now() - started) / 1000;
+}
+
+/**
+ * After seeding, what a running deployment has long done: Postgres tables vacuumed and analyzed,
+ * and chDB's background merges of the million-row inserts finished (at most `SETTLE_MERGES_S`),
+ * so they do not share the CPU with the lookups.
+ */
+const SETTLE_MERGES_S = 120;
+async function settleEngines(runtime: Runtime): Promise<void> {
+  await runtime.postgres!.pool.query('VACUUM (ANALYZE) profiles, identifiers, profile_summaries, consent_records');
+  const ch = runtime.clickhouse!;
+  const deadline = Date.now() + SETTLE_MERGES_S * 1000;
+  for (;;) {
+    const [row] = await (await ch.client.query({ query: 'SELECT toUInt32(count()) AS n FROM system.merges', format: 'JSONEachRow' })).json<{ n: number }>();
+    if (!row || Number(row.n) === 0 || Date.now() > deadline) break;
+    progress.set(() => `waiting for ${row.n} ClickHouse merge(s) to finish before the lookups`);
+    await sleep(1000);
+  }
+  progress.stop();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Part 1: checkout lookup.
 
@@ -556,6 +609,9 @@ interface LookupRun {
   maxAnswered: number;
   /** Largest delay of the client in sending a request after its scheduled time (client health). */
   clientLagMs: number;
+  /** Delay of the server's event loop (the main thread: HTTP, Postgres client, chDB calls) beyond its 10 ms timer, p99 and max. */
+  loopDelayP99?: number;
+  loopDelayMax?: number;
   cpu: CpuShare;
 }
 
@@ -639,14 +695,18 @@ async function checkoutLookup(client: Client): Promise<LookupPart> {
   const drive = async (label: string, seconds: number, seed: number) => {
     const total = Math.round(seconds * options.rps);
     const mark = cpuMark();
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
     const result = await client.lookups(seconds, options.rps, seed, options.timeoutMs, (p) =>
       progress.set(() => `lookup ${label}: ${num(p.sent)} sent, ${num(p.finished)} of ${num(total)} done, ${num(p.errors)} errors`),
     );
     const cpu = cpuShare(mark);
+    loop.disable();
     progress.stop();
-    const r = summarizeLookups(result, cpu);
+    const r = { ...summarizeLookups(result, cpu), loopDelayP99: loop.percentile(99) / 1e6, loopDelayMax: loop.max / 1e6 };
     progress.note(
       `lookup ${label}: ${num(r.achievedPerSecond)}/s answered, p50 ${ms(r.p50, 2)}, p90 ${ms(r.p90, 2)}, p99 ${ms(r.p99, 2)}, max ${ms(r.max)}, ` +
+        `server event loop delay p99 ${ms(r.loopDelayP99, 1)} max ${ms(r.loopDelayMax, 1)}, ` +
         `${num(r.errors)} errors${r.firstError ? ` (first: ${r.firstError})` : ''}, ${num(r.late)} answered after ${num(options.timeoutMs)} ms, ${num(r.dropped)} dropped unsent; ${cpuText(cpu)}`,
     );
     await sleep(SETTLE_MS);
@@ -940,6 +1000,8 @@ function report(
   row('p99', (r) => r.p99, (v) => ms(v, 2));
   row('max', (r) => r.max, (v) => ms(v));
   row('slowest answered', (r) => r.maxAnswered, (v) => ms(v));
+  row('server event loop delay, p99', (r) => r.loopDelayP99 ?? NaN, (v) => ms(v, 1));
+  row('server event loop delay, max', (r) => r.loopDelayMax ?? NaN, (v) => ms(v, 1));
   row('errors (answers other than 200, failed connections)', (r) => r.errors, (v) => num(v));
   row(`answered more than ${num(options.timeoutMs)} ms after their scheduled start`, (r) => r.late, (v) => num(v));
   row(`dropped unsent (no free socket of ${MAX_SOCKETS} within ${num(options.timeoutMs)} ms)`, (r) => r.dropped, (v) => num(v));
@@ -1106,8 +1168,16 @@ async function main(): Promise<void> {
     progress.note(`seeding the warehouse with ${num(options.members)} profiles, aggregates and segment members`);
     const warehouseSeconds = await seedWarehouse(runtime, options.members);
     progress.note(`warehouse seeded in ${num(warehouseSeconds, 1)} s`);
+    const summarySeconds = await seedSummaries(runtime, Math.min(options.profiles, options.members));
+    progress.note(`serving copy of ${num(Math.min(options.profiles, options.members))} profiles' aggregates written in ${num(summarySeconds, 1)} s`);
 
+    await settleEngines(runtime);
+    // Memory sampling reads /proc of every Postgres process on this thread, tens of ms a second:
+    // paused while lookups are timed, with a sample on either side.
+    memory.sample();
+    memory.stop();
     const lookup = await checkoutLookup(client);
+    memory.start();
     const exports = await segmentExport(client);
     effects.push(await orderToEffect(runtime, nonce, 'large warehouse', options.members));
 

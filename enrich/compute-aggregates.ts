@@ -20,6 +20,7 @@
 import { clickhouseTime, type ClickHouseHandle } from '../platform/clickhouse.ts';
 import { ENGAGEMENT_WEIGHTS, EVENT_TYPE_ENGAGEMENT_KIND } from './scores/engagement.ts';
 import { scoresOf, type ModelStore, type Scores } from './score-profiles.ts';
+import type { SummaryStore } from './summaries.ts';
 
 /** Event types that count as a completed order. */
 export const ORDER_TYPES = ['order_completed'];
@@ -93,8 +94,11 @@ const ACTIVITY_WEIGHTS: Record<string, number> = {
   ...Object.fromEntries(SUPPORT_TYPES.map((type) => [type, ENGAGEMENT_WEIGHTS.support_ticket])),
 };
 
-/** `models`: each tenant's BG/NBD and Gamma-Gamma models; with them, the scores are computed too. */
-export function createAggregateComputer(ch: ClickHouseHandle, options: { models?: ModelStore } = {}) {
+/**
+ * `models`: each tenant's BG/NBD and Gamma-Gamma models; with them, the scores are computed too.
+ * `summaries`: the serving copy in Postgres that the read API answers from, written after ClickHouse.
+ */
+export function createAggregateComputer(ch: ClickHouseHandle, options: { models?: ModelStore; summaries?: SummaryStore } = {}) {
   const db = ch.database;
   return {
     /**
@@ -225,12 +229,14 @@ export function createAggregateComputer(ch: ClickHouseHandle, options: { models?
         return out;
       });
       if (rows.length) {
+        const computedAt = new Date();
         await ch.client.insert({
           table: `${db}.profile_aggregates`,
           format: 'JSONEachRow',
           // The latest computation wins, whatever window it used.
-          values: rows.map((r) => ({ tenant_id: tenantId, ...r, computed_at: clickhouseTime(new Date()) })),
+          values: rows.map((r) => ({ tenant_id: tenantId, ...r, computed_at: clickhouseTime(computedAt) })),
         });
+        await options.summaries?.write(tenantId, rows, computedAt);
       }
       return rows;
     },

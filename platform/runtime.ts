@@ -40,6 +40,7 @@ import { suppressedEvents } from '../resolver/suppression.ts';
 import { createSegmentStore } from '../warehouse/segments.ts';
 import { startRecomputeSchedule } from '../enrich/schedule.ts';
 import { createModelStore } from '../enrich/score-profiles.ts';
+import { createSummaryStore } from '../enrich/summaries.ts';
 import { createBlocklistStore } from '../resolver/blocklist.ts';
 import { registerIngestRoutes } from '../ingest/routes.ts';
 import { registerSegmentRoutes } from '../ingest/segment.ts';
@@ -109,8 +110,9 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
       }
     }
 
-    // An ingest process in the distributed mode uses Postgres only for issued API keys, when DATABASE_URL is set.
-    const needsPostgres = mode === 'embedded' || services.has('resolver') || services.has('api') || (serves && Boolean(config.databaseUrl));
+    // An ingest process in the distributed mode uses Postgres only for issued API keys, when DATABASE_URL is set;
+    // enrich writes the serving copy of the aggregates that the read API answers from.
+    const needsPostgres = mode === 'embedded' || services.has('resolver') || services.has('enrich') || services.has('api') || (serves && Boolean(config.databaseUrl));
     const postgres = needsPostgres
       ? await startPostgres({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, port: config.embeddedPostgresPort, logger })
       : null;
@@ -172,7 +174,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
       subscriptions.push(await runStage(createResolverStage({ codec, graph: graph!, topics, defaultRegion: config.defaultRegion, blocklists: createBlocklistStore(postgres!.pool), suppressed: (items) => suppressedEvents(postgres!.pool, items), metrics, logger }), stageOptions));
     }
     if (services.has('enrich')) {
-      const aggregates = createAggregateComputer(clickhouse!, { models: createModelStore(clickhouse!) });
+      const aggregates = createAggregateComputer(clickhouse!, { models: createModelStore(clickhouse!), summaries: createSummaryStore(postgres!.pool) });
       const segments = segmentStore();
       const stage = createEnrichStage({ codec, topics, writer: createWarehouseWriter(clickhouse!), aggregates, segments });
       subscriptions.push(await runStage(stage, stageOptions));

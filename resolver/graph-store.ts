@@ -8,7 +8,7 @@
  * away meanwhile, a look-alike appeared, or Postgres finds a deadlock, the transaction starts over. An event that merges
  * profiles goes through resolveOnce below, inside the batch's transaction.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { MatchedRule, ProfileChange, ProfileChangeKind, RawEvent } from '../schemas/types.ts';
 import { identifierKey, type Identifier, type IdentifierType } from './identifiers.ts';
@@ -66,6 +66,25 @@ export interface ProfileView {
   /** Current marketing consent per scope (the latest change by time). */
   consent: Record<string, { status: 'granted' | 'revoked'; policy_version: string | null; occurred_at: string; source: string; version: number }>;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A row of readView's statement. */
+interface ViewRow {
+  customer360_id: string;
+  created_at: Date;
+  updated_at: Date;
+  version: string | number;
+  traits: Record<string, { value: string }>;
+  deleted_at: Date | null;
+  /** [type, source, value], most recently seen first. */
+  ids: [Identifier['type'], string, string][];
+  consent: { scope: string; status: 'granted' | 'revoked'; policy_version: string | null; occurred_at: string; source: string; version: number }[];
+  merged_ids: string[];
+  summary: Record<string, unknown> | null;
+}
+
+const withoutSummary = ({ summary: _summary, ...view }: ProfileView & { summary: unknown }): ProfileView => view;
 
 interface IdentifierRow {
   type: Identifier['type'];
@@ -247,24 +266,41 @@ export function createGraphStore(pool: pg.Pool) {
     return rows.map((r) => ({ ...r, occurred_at: r.occurred_at.toISOString(), recorded_at: r.recorded_at.toISOString() }));
   }
 
-  async function snapshot(client: pg.PoolClient, tenantId: string, id: string): Promise<Omit<ProfileView, 'merged_ids'> | null> {
-    const profile = await client.query<ProfileRow>(
-      'SELECT customer360_id, created_at, updated_at, version, merged_into, traits, deleted_at FROM profiles WHERE tenant_id = $1 AND customer360_id = $2',
-      [tenantId, id],
-    );
-    const row = profile.rows[0];
+  /**
+   * A profile's view in one statement: its row, identifiers, current consent per scope, the
+   * profiles merged into it and, with `summary`, the serving copy of its aggregates
+   * (profile_summaries, written by enrich/). `start` selects one profile ID as `id` from $1 (the
+   * tenant) and its own parameters; with `follow`, a merged-away profile answers its survivor.
+   */
+  async function readView(
+    client: pg.PoolClient | pg.Pool,
+    start: string,
+    params: unknown[],
+    options: { follow: boolean; summary: boolean },
+  ): Promise<(ProfileView & { summary: Record<string, unknown> | null }) | null> {
+    const text = `WITH start AS (${start}),
+       cur AS (SELECT ${options.follow ? 'coalesce(p.merged_into, p.customer360_id)' : 'p.customer360_id'} AS id
+               FROM profiles p JOIN start s ON p.tenant_id = $1 AND p.customer360_id = s.id)
+       SELECT p.customer360_id, p.created_at, p.updated_at, p.version, p.traits, p.deleted_at,
+         (SELECT coalesce(json_agg(json_build_array(i.type, i.source, i.value) ORDER BY i.last_seen DESC, i.seen_count DESC, i.value), '[]')
+            FROM identifiers i WHERE i.tenant_id = $1 AND i.customer360_id = p.customer360_id) AS ids,
+         (SELECT coalesce(json_agg(c ORDER BY c.scope), '[]') FROM (
+            SELECT DISTINCT ON (scope) scope, status, policy_version, occurred_at, source, version FROM consent_records
+             WHERE tenant_id = $1 AND customer360_id = p.customer360_id ORDER BY scope, occurred_at DESC, version DESC) c) AS consent,
+         (SELECT coalesce(array_agg(m.customer360_id::text ORDER BY m.customer360_id), '{}') FROM profiles m
+           WHERE m.tenant_id = $1 AND m.merged_into = p.customer360_id) AS merged_ids,
+         ${options.summary ? '(SELECT s.aggregates FROM profile_summaries s WHERE s.tenant_id = $1 AND s.customer360_id = p.customer360_id)' : 'NULL::jsonb'} AS summary
+       FROM cur JOIN profiles p ON p.tenant_id = $1 AND p.customer360_id = cur.id`;
+    // A named statement: each connection parses and plans it once (the checkout lookup's hot path).
+    const { rows } = await client.query<ViewRow>({ name: `profile_view_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`, text, values: params });
+    const row = rows[0];
     if (!row) return null;
-    const ids = await client.query<IdentifierRow>(
-      `SELECT type, source, value, customer360_id FROM identifiers WHERE tenant_id = $1 AND customer360_id = $2
-       ORDER BY last_seen DESC, seen_count DESC, value`,
-      [tenantId, id],
-    );
-    const of = (type: Identifier['type']) => ids.rows.filter((r) => r.type === type).map((r) => r.value);
+    const of = (type: Identifier['type']) => row.ids.filter(([t]) => t === type).map(([, , value]) => value);
     const sourceIds: Record<string, string[]> = {};
-    for (const r of ids.rows.filter((r) => r.type === 'source_record_id')) (sourceIds[r.source] ??= []).push(r.value);
+    for (const [type, source, value] of row.ids) if (type === 'source_record_id') (sourceIds[source] ??= []).push(value);
     return {
       customer360_id: row.customer360_id,
-      tenant_id: tenantId,
+      tenant_id: params[0] as string,
       created_at: row.created_at.toISOString(),
       updated_at: row.updated_at.toISOString(),
       version: Number(row.version),
@@ -274,14 +310,20 @@ export function createGraphStore(pool: pg.Pool) {
       anonymous_ids: of('anonymous_id'),
       source_ids: sourceIds,
       traits: Object.fromEntries(Object.entries(row.traits).map(([k, v]) => [k, v.value])),
+      merged_ids: row.merged_ids,
       deleted_at: row.deleted_at ? row.deleted_at.toISOString() : null,
       consent: Object.fromEntries(
-        (await consentHistory(client, tenantId, id)).map((c) => [
+        row.consent.map((c) => [
           c.scope,
-          { status: c.status, policy_version: c.policy_version, occurred_at: c.occurred_at, source: c.source, version: c.version },
+          { status: c.status, policy_version: c.policy_version, occurred_at: new Date(c.occurred_at).toISOString(), source: c.source, version: Number(c.version) },
         ]),
       ),
+      summary: row.summary,
     };
+  }
+
+  async function snapshot(client: pg.PoolClient, tenantId: string, id: string): Promise<Omit<ProfileView, 'merged_ids'> | null> {
+    return readView(client, 'SELECT $2::uuid AS id', [tenantId, id], { follow: false, summary: false });
   }
 
   async function mergedInto(client: pg.PoolClient | pg.Pool, tenantId: string, id: string): Promise<string[]> {
@@ -689,21 +731,30 @@ export function createGraphStore(pool: pg.Pool) {
 
     /** The current profile of an ID; a merged-away ID answers its survivor. */
     async profileById(tenantId: string, customer360Id: string): Promise<ProfileView | null> {
-      if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(customer360Id)) return null;
-      const client = await pool.connect();
-      try {
-        const row = await client.query<{ merged_into: string | null }>(
-          'SELECT merged_into FROM profiles WHERE tenant_id = $1 AND customer360_id = $2',
-          [tenantId, customer360Id],
-        );
-        if (!row.rows[0]) return null;
-        const current = row.rows[0].merged_into ?? customer360Id;
-        const view = await snapshot(client, tenantId, current);
-        if (!view) return null;
-        return { ...view, merged_ids: await mergedInto(client, tenantId, current) };
-      } finally {
-        client.release();
+      const view = await this.readProfile(tenantId, { id: customer360Id });
+      return view && withoutSummary(view);
+    },
+
+    /**
+     * The checkout lookup and the profile read: the current profile of an ID or of a normalized
+     * identifier, with the serving copy of its aggregates (null until enrich/ has computed them),
+     * in one statement.
+     */
+    async readProfile(
+      tenantId: string,
+      by: { id: string } | { identifier: Identifier },
+    ): Promise<(ProfileView & { summary: Record<string, unknown> | null }) | null> {
+      if ('id' in by) {
+        if (!UUID.test(by.id)) return null;
+        return readView(pool, 'SELECT $2::uuid AS id', [tenantId, by.id], { follow: true, summary: true });
       }
+      const { type, source, value } = by.identifier;
+      return readView(
+        pool,
+        'SELECT customer360_id AS id FROM identifiers WHERE tenant_id = $1 AND type = $2 AND source = $3 AND value = $4',
+        [tenantId, type, source, value],
+        { follow: true, summary: true },
+      );
     },
 
     /**
@@ -872,12 +923,8 @@ export function createGraphStore(pool: pg.Pool) {
 
     /** The profile owning a normalized identifier. */
     async profileByIdentifier(tenantId: string, identifier: Identifier): Promise<ProfileView | null> {
-      const row = await pool.query<{ customer360_id: string }>(
-        'SELECT customer360_id FROM identifiers WHERE tenant_id = $1 AND type = $2 AND source = $3 AND value = $4',
-        [tenantId, identifier.type, identifier.source, identifier.value],
-      );
-      const id = row.rows[0]?.customer360_id;
-      return id ? this.profileById(tenantId, id) : null;
+      const view = await this.readProfile(tenantId, { identifier });
+      return view && withoutSummary(view);
     },
   };
 }

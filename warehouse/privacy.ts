@@ -125,7 +125,7 @@ export function createPrivacyService(deps: PrivacyDeps) {
             WHERE s.tenant_id = $1 AND i.tenant_id = $1 AND i.customer360_id = ANY($2::uuid[]) AND s.type = i.type AND s.source = i.source AND s.value = i.value`,
         );
         counts.identifier_sharers! += (await client.query('DELETE FROM identifier_sharers WHERE tenant_id = $1 AND customer360_id = ANY($2::uuid[])', [tenantId, ids])).rowCount ?? 0;
-        for (const table of ['identifiers', 'event_links', 'person_records', 'blocking_keys', 'consent_records']) {
+        for (const table of ['identifiers', 'event_links', 'person_records', 'blocking_keys', 'consent_records', 'profile_summaries']) {
           await del(table, `DELETE FROM ${table} WHERE tenant_id = $1 AND customer360_id = ANY($2::uuid[])`);
         }
         await del('match_reviews', 'DELETE FROM match_reviews WHERE tenant_id = $1 AND (customer360_id = ANY($2::uuid[]) OR candidate_id = ANY($2::uuid[]))');

@@ -5,10 +5,9 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { ClickHouseHandle } from '../platform/clickhouse.ts';
-import type { ProfileAggregates } from '../enrich/compute-aggregates.ts';
-import type { Scores } from '../enrich/score-profiles.ts';
+import { NO_AGGREGATES, type Aggregates } from '../enrich/summaries.ts';
 import { MAX_TIMELINE_PAGE, createTimelineReader, decodeCursor } from './timeline.ts';
-import { DEFAULT_SHARING_LIMITS, SplitError, type GraphStore, type ProfileView, type TenantSettings } from '../resolver/graph-store.ts';
+import { DEFAULT_SHARING_LIMITS, SplitError, type GraphStore, type TenantSettings } from '../resolver/graph-store.ts';
 import type { ProfileChange } from '../schemas/types.ts';
 import { parseRules, type SurvivorshipRule } from '../resolver/survivorship.ts';
 import type { Identifier } from '../resolver/identifiers.ts';
@@ -23,53 +22,8 @@ export interface ProfileRoutesDeps {
   publishChanges: (changes: ProfileChange[]) => Promise<void>;
 }
 
-/** The commerce and engagement fields and the scores of a profile (enrich/), without its ID. */
-export type Aggregates = Omit<ProfileAggregates, 'customer360_id'> & Scores;
-
-const EMPTY: Aggregates = {
-  orders_count: 0,
-  total_revenue: 0,
-  events_count: 0,
-  first_seen_at: null,
-  last_seen_at: null,
-  first_purchase_at: null,
-  last_purchase_at: null,
-  average_order_value: 0,
-  refunds_count: 0,
-  refunds_amount: 0,
-  net_revenue: 0,
-  last_channel: '',
-  sessions_count: 0,
-  interactions_count: 0,
-  email_opens: 0,
-  email_clicks: 0,
-  pushes_sent: 0,
-  support_tickets: 0,
-  last_support_at: null,
-  events_30d: 0,
-  orders_30d: 0,
-  revenue_30d: 0,
-  opens_30d: 0,
-  clicks_30d: 0,
-  sessions_30d: 0,
-  consent: {},
-  spend_12m: 0,
-  repeat_purchases: 0,
-  p_alive: 0,
-  churn_risk: 0,
-  expected_purchases_12m: 0,
-  predicted_ltv_12m: 0,
-  ltv: 0,
-  propensity_to_buy: 0,
-  engagement_score: 0,
-  lifecycle_stage: '',
-  inactive_24m: false,
-  loyalty_tier: '',
-  loyalty_points: 0,
-};
-
 export function createAggregateReader(ch: ClickHouseHandle) {
-  const columns = Object.keys(EMPTY).join(', ');
+  const columns = Object.keys(NO_AGGREGATES).join(', ');
   return async (tenantId: string, customer360Id: string): Promise<Aggregates> => {
     const result = await ch.client.query({
       query: `SELECT ${columns} FROM ${ch.database}.profile_aggregates FINAL
@@ -80,7 +34,7 @@ export function createAggregateReader(ch: ClickHouseHandle) {
       clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
     });
     const [row] = await result.json<Aggregates>();
-    return row ?? EMPTY;
+    return row ?? NO_AGGREGATES;
   };
 }
 
@@ -104,13 +58,19 @@ function identifierOf(query: Query, defaultRegion: string, emailProviderRules = 
 
 export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRoutesDeps): void {
   const aggregatesOf = createAggregateReader(deps.clickhouse);
+  // One Postgres statement answers a profile with the serving copy of its aggregates; ClickHouse
+  // is asked only for a profile whose copy is not written yet (e.g. computed before the copy existed).
   // A soft-deleted profile is out of the active directory: only ?include_deleted=true shows it.
-  const answer = async (tenantId: string, profile: ProfileView | null, includeDeleted = false) =>
-    profile && (includeDeleted || profile.deleted_at === null) ? { ...profile, aggregates: await aggregatesOf(tenantId, profile.customer360_id) } : null;
+  const answer = async (tenantId: string, by: Parameters<GraphStore['readProfile']>[1], includeDeleted = false) => {
+    const found = await deps.graph.readProfile(tenantId, by);
+    if (!found || (!includeDeleted && found.deleted_at !== null)) return null;
+    const { summary, ...profile } = found;
+    return { ...profile, aggregates: summary ?? (await aggregatesOf(tenantId, profile.customer360_id)) };
+  };
   const withDeleted = (q: { include_deleted?: string }) => q.include_deleted === 'true';
 
   app.get<{ Params: { id: string }; Querystring: { include_deleted?: string } }>('/v1/profiles/:id', async (request, reply) => {
-    const profile = await answer(request.tenantId, await deps.graph.profileById(request.tenantId, request.params.id), withDeleted(request.query));
+    const profile = await answer(request.tenantId, { id: request.params.id }, withDeleted(request.query));
     if (!profile) return reply.code(404).send({ error: 'not_found', message: 'no such profile' });
     return profile;
   });
@@ -201,8 +161,8 @@ export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRoutesD
     }
     await deps.publishChanges(changes);
     const [survivor, restored] = await Promise.all([
-      answer(request.tenantId, await deps.graph.profileById(request.tenantId, request.params.id)),
-      answer(request.tenantId, await deps.graph.profileById(request.tenantId, body.merged_id)),
+      answer(request.tenantId, { id: request.params.id }),
+      answer(request.tenantId, { id: body.merged_id }),
     ]);
     return { survivor, restored };
   });
@@ -217,7 +177,7 @@ export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRoutesD
     const settings = await deps.graph.tenantSettings(request.tenantId);
     const identifier = identifierOf(request.query, settings.defaultRegion ?? deps.defaultRegion, settings.emailProviderRules);
     if ('error' in identifier) return reply.code(400).send({ error: 'bad_request', message: identifier.error });
-    const profile = await answer(request.tenantId, await deps.graph.profileByIdentifier(request.tenantId, identifier), withDeleted(request.query));
+    const profile = await answer(request.tenantId, { identifier }, withDeleted(request.query));
     if (!profile) return reply.code(404).send({ error: 'not_found', message: 'no profile with that identifier' });
     return profile;
   });

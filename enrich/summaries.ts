@@ -1,0 +1,93 @@
+/**
+ * The serving copy of the aggregates: after each computation, enrich/ writes every recomputed
+ * profile's aggregates and scores to Postgres (profile_summaries) as well as ClickHouse, so the
+ * read API answers a profile, and the checkout lookup, from Postgres in one statement. ClickHouse
+ * stays the warehouse of record; this copy holds one row per profile and no history.
+ */
+import type pg from 'pg';
+import type { ProfileAggregates } from './compute-aggregates.ts';
+import type { Scores } from './score-profiles.ts';
+
+/** The commerce and engagement fields and the scores of a profile (enrich/), without its ID. */
+export type Aggregates = Omit<ProfileAggregates, 'customer360_id'> & Scores;
+
+/** A profile that enrich/ has not computed yet. */
+export const NO_AGGREGATES: Aggregates = {
+  orders_count: 0,
+  total_revenue: 0,
+  events_count: 0,
+  first_seen_at: null,
+  last_seen_at: null,
+  first_purchase_at: null,
+  last_purchase_at: null,
+  average_order_value: 0,
+  refunds_count: 0,
+  refunds_amount: 0,
+  net_revenue: 0,
+  last_channel: '',
+  sessions_count: 0,
+  interactions_count: 0,
+  email_opens: 0,
+  email_clicks: 0,
+  pushes_sent: 0,
+  support_tickets: 0,
+  last_support_at: null,
+  events_30d: 0,
+  orders_30d: 0,
+  revenue_30d: 0,
+  opens_30d: 0,
+  clicks_30d: 0,
+  sessions_30d: 0,
+  consent: {},
+  spend_12m: 0,
+  repeat_purchases: 0,
+  p_alive: 0,
+  churn_risk: 0,
+  expected_purchases_12m: 0,
+  predicted_ltv_12m: 0,
+  ltv: 0,
+  propensity_to_buy: 0,
+  engagement_score: 0,
+  lifecycle_stage: '',
+  inactive_24m: false,
+  loyalty_tier: '',
+  loyalty_points: 0,
+};
+
+
+/** Rows per statement: one INSERT of a recomputation page (5,000 profiles) stays a few MB. */
+const CHUNK = 1_000;
+
+export interface SummaryStore {
+  /** Upserts the rows of one tenant; a row computed before the stored one is ignored. */
+  write(tenantId: string, rows: readonly (ProfileAggregates & Partial<Scores>)[], computedAt: Date): Promise<void>;
+}
+
+export function createSummaryStore(pool: pg.Pool): SummaryStore {
+  return {
+    async write(tenantId, rows, computedAt) {
+      for (let i = 0; i < rows.length; i += CHUNK) {
+        const chunk = rows.slice(i, i + CHUNK);
+        await pool.query(
+          `INSERT INTO profile_summaries (tenant_id, customer360_id, aggregates, computed_at)
+           SELECT $1, id, a, $4 FROM unnest($2::uuid[], $3::jsonb[]) AS t(id, a)
+           ON CONFLICT (tenant_id, customer360_id) DO UPDATE SET aggregates = EXCLUDED.aggregates, computed_at = EXCLUDED.computed_at
+           WHERE profile_summaries.computed_at <= EXCLUDED.computed_at`,
+          [
+            tenantId,
+            chunk.map((r) => r.customer360_id),
+            chunk.map((row) => JSON.stringify(summaryOf(row))),
+            computedAt,
+          ],
+        );
+      }
+    },
+  };
+}
+
+/** The API's aggregates of a computed row: exactly the fields of NO_AGGREGATES, defaults for those missing. */
+export function summaryOf(row: ProfileAggregates & Partial<Scores>): Aggregates {
+  const out: Record<string, unknown> = {};
+  for (const [key, fallback] of Object.entries(NO_AGGREGATES)) out[key] = (row as unknown as Record<string, unknown>)[key] ?? fallback;
+  return out as unknown as Aggregates;
+}
