@@ -153,6 +153,22 @@ describe('profile aggregates (ClickHouse)', () => {
       format: 'JSONEachRow',
     });
     expect(await stored.json()).toEqual([{ orders_count: 2, sessions_count: 4, last_channel: 'email' }]);
+    // The daily counters kept by the materialized view agree, the redelivery counted once and the
+    // merged profile's days attributed to the survivor; the other tenant's order stays its own.
+    const daily = await ch.client.query({
+      query: `SELECT tenant_id, toString(customer360_id) AS id, toUInt32(count()) AS days, toUInt32(sum(events_count)) AS events_count,
+                     toUInt32(sum(orders_count)) AS orders_count, sum(revenue) AS total_revenue, toUInt32(sum(refunds_count)) AS refunds_count,
+                     sum(refunds_amount) AS refunds_amount, toUInt32(sum(email_opens)) AS email_opens, toUInt32(sum(email_clicks)) AS email_clicks,
+                     toUInt32(sum(pushes_sent)) AS pushes_sent, toUInt32(sum(support_tickets)) AS support_tickets,
+                     min(first_seen_at) AS first_seen_at, max(last_seen_at) AS last_seen_at
+              FROM ${ch.database}.profile_daily_activity GROUP BY tenant_id, id ORDER BY tenant_id`,
+      format: 'JSONEachRow',
+    });
+    const counters = ['events_count', 'orders_count', 'total_revenue', 'refunds_count', 'refunds_amount', 'email_opens', 'email_clicks', 'pushes_sent', 'support_tickets', 'first_seen_at', 'last_seen_at'] as const;
+    expect(await daily.json()).toEqual([
+      { tenant_id: tenant, id: a, days: 12, ...Object.fromEntries(counters.map((k) => [k, row![k]])) },
+      expect.objectContaining({ tenant_id: 'tenant_other', id: a, days: 1, orders_count: 1, total_revenue: 999 }),
+    ]);
     // The customer360 view: one row per current customer, every field, segments ranked by priority.
     const db = ch.database;
     const now = '2026-06-30 00:00:00.000';

@@ -20,6 +20,7 @@ const WAREHOUSE_TABLES: [string, string[]][] = [
   ['events_by_profile', ['customer360_id']],
   ['profiles', ['customer360_id']],
   ['profile_aggregates', ['customer360_id']],
+  ['profile_daily_activity_state', ['customer360_id']],
   ['profile_id_map', ['profile_id', 'current_id']],
   ['segment_membership', ['customer360_id']],
   ['segment_membership_history', ['customer360_id']],
