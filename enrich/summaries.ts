@@ -59,7 +59,10 @@ export const NO_AGGREGATES: Aggregates = {
 const CHUNK = 1_000;
 
 export interface SummaryStore {
-  /** Upserts the rows of one tenant; a row computed before the stored one is ignored. */
+  /**
+   * Upserts the rows of one tenant; a row computed before the stored one is ignored, and so is a
+   * row equal to the stored one (the hourly recomputation of everyone rewrites only what moved).
+   */
   write(tenantId: string, rows: readonly (ProfileAggregates & Partial<Scores>)[], computedAt: Date): Promise<void>;
 }
 
@@ -72,7 +75,7 @@ export function createSummaryStore(pool: pg.Pool): SummaryStore {
           `INSERT INTO profile_summaries (tenant_id, customer360_id, aggregates, computed_at)
            SELECT $1, id, a, $4 FROM unnest($2::uuid[], $3::jsonb[]) AS t(id, a)
            ON CONFLICT (tenant_id, customer360_id) DO UPDATE SET aggregates = EXCLUDED.aggregates, computed_at = EXCLUDED.computed_at
-           WHERE profile_summaries.computed_at <= EXCLUDED.computed_at`,
+           WHERE profile_summaries.computed_at <= EXCLUDED.computed_at AND profile_summaries.aggregates IS DISTINCT FROM EXCLUDED.aggregates`,
           [
             tenantId,
             chunk.map((r) => r.customer360_id),

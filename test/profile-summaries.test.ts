@@ -73,6 +73,10 @@ describe('the serving copy of the aggregates', () => {
     expect((await t.request('GET', `/v1/profiles/${id}`, KEY_A)).body.aggregates.orders_count).toBe(3);
     await summaries.write('tenant_a', [{ ...row, orders_count: 4 }], new Date('2026-11-02T00:00:00Z'));
     expect((await t.request('GET', `/v1/profiles/${id}`, KEY_A)).body.aggregates.orders_count).toBe(4);
+    // The same values again are not rewritten.
+    await summaries.write('tenant_a', [{ ...row, orders_count: 4 }], new Date('2026-11-03T00:00:00Z'));
+    const kept = await pool.query(`SELECT computed_at FROM profile_summaries WHERE tenant_id = 'tenant_a' AND customer360_id = $1`, [id]);
+    expect(kept.rows[0].computed_at.toISOString()).toBe('2026-11-02T00:00:00.000Z');
 
     // Tenant B's person, with the same email, has its own copy.
     const other = await waitFor(async () => {
