@@ -266,6 +266,8 @@ export function createGraphStore(pool: pg.Pool) {
     return rows.map((r) => ({ ...r, occurred_at: r.occurred_at.toISOString(), recorded_at: r.recorded_at.toISOString() }));
   }
 
+  const statementNames = new Map<string, string>();
+
   /**
    * A profile's view in one statement: its row, identifiers, current consent per scope, the
    * profiles merged into it and, with `summary`, the serving copy of its aggregates
@@ -292,7 +294,9 @@ export function createGraphStore(pool: pg.Pool) {
          ${options.summary ? '(SELECT s.aggregates FROM profile_summaries s WHERE s.tenant_id = $1 AND s.customer360_id = p.customer360_id)' : 'NULL::jsonb'} AS summary
        FROM cur JOIN profiles p ON p.tenant_id = $1 AND p.customer360_id = cur.id`;
     // A named statement: each connection parses and plans it once (the checkout lookup's hot path).
-    const { rows } = await client.query<ViewRow>({ name: `profile_view_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`, text, values: params });
+    let name = statementNames.get(text);
+    if (!name) statementNames.set(text, (name = `profile_view_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`));
+    const { rows } = await client.query<ViewRow>({ name, text, values: params });
     const row = rows[0];
     if (!row) return null;
     const of = (type: Identifier['type']) => row.ids.filter(([t]) => t === type).map(([, , value]) => value);
@@ -320,6 +324,28 @@ export function createGraphStore(pool: pg.Pool) {
       ),
       summary: row.summary,
     };
+  }
+
+  /**
+   * The checkout lookup and the profile read: the current profile of an ID or of a normalized
+   * identifier, with the serving copy of its aggregates (null until enrich/ has computed them),
+   * in one statement.
+   */
+  async function readProfile(
+    tenantId: string,
+    by: { id: string } | { identifier: Identifier },
+  ): Promise<(ProfileView & { summary: Record<string, unknown> | null }) | null> {
+    if ('id' in by) {
+      if (!UUID.test(by.id)) return null;
+      return readView(pool, 'SELECT $2::uuid AS id', [tenantId, by.id], { follow: true, summary: true });
+    }
+    const { type, source, value } = by.identifier;
+    return readView(
+      pool,
+      'SELECT customer360_id AS id FROM identifiers WHERE tenant_id = $1 AND type = $2 AND source = $3 AND value = $4',
+      [tenantId, type, source, value],
+      { follow: true, summary: true },
+    );
   }
 
   async function snapshot(client: pg.PoolClient, tenantId: string, id: string): Promise<Omit<ProfileView, 'merged_ids'> | null> {
@@ -731,31 +757,11 @@ export function createGraphStore(pool: pg.Pool) {
 
     /** The current profile of an ID; a merged-away ID answers its survivor. */
     async profileById(tenantId: string, customer360Id: string): Promise<ProfileView | null> {
-      const view = await this.readProfile(tenantId, { id: customer360Id });
+      const view = await readProfile(tenantId, { id: customer360Id });
       return view && withoutSummary(view);
     },
 
-    /**
-     * The checkout lookup and the profile read: the current profile of an ID or of a normalized
-     * identifier, with the serving copy of its aggregates (null until enrich/ has computed them),
-     * in one statement.
-     */
-    async readProfile(
-      tenantId: string,
-      by: { id: string } | { identifier: Identifier },
-    ): Promise<(ProfileView & { summary: Record<string, unknown> | null }) | null> {
-      if ('id' in by) {
-        if (!UUID.test(by.id)) return null;
-        return readView(pool, 'SELECT $2::uuid AS id', [tenantId, by.id], { follow: true, summary: true });
-      }
-      const { type, source, value } = by.identifier;
-      return readView(
-        pool,
-        'SELECT customer360_id AS id FROM identifiers WHERE tenant_id = $1 AND type = $2 AND source = $3 AND value = $4',
-        [tenantId, type, source, value],
-        { follow: true, summary: true },
-      );
-    },
+    readProfile,
 
     /**
      * Splits a merged-away profile off its survivor, from the audit of the merge: the profile is
@@ -923,7 +929,7 @@ export function createGraphStore(pool: pg.Pool) {
 
     /** The profile owning a normalized identifier. */
     async profileByIdentifier(tenantId: string, identifier: Identifier): Promise<ProfileView | null> {
-      const view = await this.readProfile(tenantId, { identifier });
+      const view = await readProfile(tenantId, { identifier });
       return view && withoutSummary(view);
     },
   };
