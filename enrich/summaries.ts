@@ -54,7 +54,6 @@ export const NO_AGGREGATES: Aggregates = {
   loyalty_points: 0,
 };
 
-
 /** Rows per statement: one INSERT of a recomputation page (5,000 profiles) stays a few MB. */
 const CHUNK = 1_000;
 

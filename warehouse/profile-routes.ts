@@ -1,7 +1,8 @@
 /**
- * The read API of profiles: by ID, or by any identifier (the checkout lookup). The identity
- * comes from the graph in Postgres, the aggregates from ClickHouse. A profile of another tenant
- * answers 404, like one that does not exist.
+ * The read API of profiles: by ID, or by any identifier (the checkout lookup). One Postgres
+ * statement answers both the identity (the graph) and the aggregates (the serving copy enrich
+ * writes beside ClickHouse); ClickHouse only for a profile whose copy is not written yet. A
+ * profile of another tenant answers 404, like one that does not exist.
  */
 import type { FastifyInstance } from 'fastify';
 import type { ClickHouseHandle } from '../platform/clickhouse.ts';
