@@ -476,6 +476,14 @@ async function seedGraph(runtime: Runtime, profiles: number): Promise<number> {
 }
 
 /**
+ * People `from` to `from + count - 1` as ClickHouse rows (i, id): the profile ID md5('p' || i)
+ * as a UUID, the graph seed's IDs. `from` and `count` are SQL (literals or query parameters).
+ */
+const personIds = (from: string, count: string) =>
+  `(SELECT number AS i, toUUID(concat(substring(h, 1, 8), '-', substring(h, 9, 4), '-', substring(h, 13, 4), '-', substring(h, 17, 4), '-', substring(h, 21, 12))) AS id
+    FROM (SELECT number, lower(hex(MD5(concat('p', toString(number))))) AS h FROM numbers(${from}, ${count})))`;
+
+/**
  * The warehouse side of `members` people (the first `--profiles` of them are the graph's): a
  * profile row, an aggregates row (1-4 orders, revenue 10-89, below the effect segment's 100;
  * email consent granted for even i, revoked for odd), and membership of one segment holding
@@ -485,8 +493,7 @@ async function seedWarehouse(runtime: Runtime, members: number): Promise<number>
   const ch = runtime.clickhouse!;
   const db = ch.database;
   const started = performance.now();
-  const ids = `(SELECT number AS i, toUUID(concat(substring(h, 1, 8), '-', substring(h, 9, 4), '-', substring(h, 13, 4), '-', substring(h, 17, 4), '-', substring(h, 21, 12))) AS id
-                FROM (SELECT number, lower(hex(MD5(concat('p', toString(number))))) AS h FROM numbers({n:UInt64})))`;
+  const ids = personIds('0', '{n:UInt64}');
   const params = { t: TENANT, n: members };
   await ch.client.command({
     query: `INSERT INTO ${db}.profiles (tenant_id, customer360_id, version, created_at, changed_at, primary_email, emails, primary_phone, phones, first_name, last_name, city, country, traits)
@@ -550,9 +557,7 @@ async function seedSummaries(runtime: Runtime, profiles: number): Promise<number
       await ch.client.query({
         query: `SELECT toString(customer360_id) AS customer360_id, ${Object.keys(NO_AGGREGATES).join(', ')}
                 FROM ${ch.database}.profile_aggregates FINAL
-                WHERE tenant_id = {t:String} AND customer360_id IN (
-                  SELECT toUUID(concat(substring(h, 1, 8), '-', substring(h, 9, 4), '-', substring(h, 13, 4), '-', substring(h, 17, 4), '-', substring(h, 21, 12)))
-                  FROM (SELECT lower(hex(MD5(concat('p', toString(number))))) AS h FROM numbers({from:UInt64}, {n:UInt64})))`,
+                WHERE tenant_id = {t:String} AND customer360_id IN (SELECT id FROM ${personIds('{from:UInt64}', '{n:UInt64}')})`,
         query_params: { t: TENANT, from, n: to - from },
         format: 'JSONEachRow',
         clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
