@@ -67,20 +67,8 @@ describe('tenant isolation (adversarial)', () => {
     expect((await sql(KEY_B, `SELECT count() AS n FROM profiles WHERE customer360_id = '${a.customer360_id}'`)).body.rows).toEqual([{ n: 0 }]);
     expect((await sql(KEY_B, 'SELECT sum(total_revenue) AS r FROM profile_aggregates AS x JOIN (SELECT customer360_id FROM profiles) AS p ON p.customer360_id = x.customer360_id')).body.rows).toEqual([{ r: 950 }]);
     expect((await sql(KEY_B, "SELECT count() AS n FROM (SELECT * FROM events) WHERE properties LIKE '%a-order%'")).body.rows).toEqual([{ n: 1 }]);
-    for (const [query, reason] of [
-      ['SELECT * FROM system.tables', /system database/],
-      [`SELECT * FROM merge('${t.runtime.clickhouse!.database}', '.*')`, /table functions/],
-      ['SELECT * FROM events SETTINGS additional_table_filters = {}', /SETTINGS/],
-      ['SELECT 1; DROP TABLE events', /one statement/],
-      ["INSERT INTO events (tenant_id) VALUES ('tenant_b')", /only SELECT/],
-      ['SELECT * FROM "events"', /quoted identifiers/],
-      ['SELECT * FROM events /* ) SETTINGS readonly = 0', /unterminated comment/],
-      ['SELECT * FROM events FORMAT TSV', /FORMAT/],
-    ] as const) {
-      const r = await sql(KEY_B, query);
-      expect(r.status).toBe(400);
-      expect(r.body.message).toMatch(reason);
-    }
+    // Every trick to leave the tenant in SQL is refused: test/sql-isolation.test.ts.
+    expect((await sql(KEY_B, 'SELECT * FROM system.tables')).status).toBe(400);
     // A comment cannot reach past the query's end, and the pipeline's own queries stay unfiltered.
     expect((await sql(KEY_B, 'SELECT count() AS n FROM events -- ) SETTINGS readonly = 0')).body.rows).toEqual([{ n: 2 }]);
     // A's data is still whole.

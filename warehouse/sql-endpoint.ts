@@ -2,82 +2,57 @@
  * A read-only SQL endpoint for analysts in the embedded mode (chDB), limited to the caller's
  * tenant: `POST /v1/sql {"query": "SELECT ..."}`.
  *
- * Every table of the warehouse database gets a row filter `tenant_id = <the key's tenant>`
- * (ClickHouse's additional_table_filters, applied wherever a table is read: joins, subqueries,
- * views), set with readonly = 1 on an outer SELECT around the analyst's query, so the query can
- * neither write nor change those settings. The query runs with the warehouse as its default database. References to other
- * databases (system, information_schema, default) and table functions (merge(), file(), url(),
- * remote() ...) are refused before it runs, since filters name tables, not functions. Results
- * stop at 10,000 rows and 30 seconds.
+ * What the query may touch is decided by ClickHouse's own parser and analyzer (sql-guard.ts):
+ * one SELECT over the warehouse's tables and views, pure functions, no table function but
+ * generators, no other database, no SETTINGS or FORMAT. Every table and view it may read gets a
+ * row filter `tenant_id = <the key's tenant>` (ClickHouse's additional_table_filters, applied
+ * wherever a table is read: joins, subqueries, views), set with readonly = 1 on an outer SELECT
+ * around ClickHouse's rendering of the query, so the query can neither write nor change them.
+ * Results stop at 10,000 rows and 30 seconds. A refusal says what was refused.
  *
  * With a ClickHouse server, analysts connect to it directly as per-tenant users with row
  * policies (README, "Analysts on a ClickHouse server"); this endpoint answers 404 there.
  */
 import type { FastifyInstance } from 'fastify';
 import type { ClickHouseHandle } from '../platform/clickhouse.ts';
+import { SqlRefusal, guardedStatement, loadSqlCatalog, type SqlCatalog } from './sql-guard.ts';
 
 export const MAX_SQL_ROWS = 10_000;
 export const MAX_SQL_SECONDS = 30;
 const MAX_QUERY_LENGTH = 20_000;
 
-/** The query without its string literals, quoted identifiers and comments, lower-cased: what the checks read. */
-function skeleton(query: string): string {
-  return query
-    .replace(/--[^\n]*/g, ' ')
-    .replace(/\/\*[\s\S]*?\*\//g, ' ')
-    .replace(/'(?:[^'\\]|\\.|'')*'/g, "''")
-    .toLowerCase();
-}
-
-/** Why the query is refused, or null. */
-export function refusalOf(query: string, database: string): string | null {
-  if (query.length > MAX_QUERY_LENGTH) return `the query is longer than ${MAX_QUERY_LENGTH} characters`;
-  const s = skeleton(query);
-  if (s.includes('/*')) return 'an unterminated comment';
-  if (/[`"]/.test(s)) return 'quoted identifiers are not accepted; name tables and columns plainly';
-  if (/\bformat\b/.test(s)) return 'FORMAT is not accepted: rows come back as JSON';
-  if (s.includes(';')) return 'one statement only';
-  if (!/^\s*(select|with)\b/.test(s)) return 'only SELECT (or WITH ... SELECT) queries';
-  const other = s.match(/\b(system|information_schema|default|_temporary_and_external_tables)\s*\./);
-  if (other) return `the ${other[1]} database is not available; query the warehouse tables (customer360, events, ...)`;
-  const fn = s.match(/\b(?:from|join)\s+([a-z_][a-z0-9_]*)\s*\(/);
-  if (fn) return `table functions such as ${fn[1]}() are not available`;
-  if (/\bsettings\b/.test(s)) return 'SETTINGS are not accepted';
-  if (/\binto\s+outfile\b/.test(s)) return 'INTO OUTFILE is not accepted';
-  void database;
-  return null;
-}
-
 /** A string as ClickHouse char(...) of its UTF-8 bytes: a literal without quotes to escape. */
 const charsOf = (text: string) => `char(${[...Buffer.from(text, 'utf8')].join(',')})`;
 
+/** ClickHouse's message without the client's prefix, first line only. */
+const messageOf = (error: unknown) =>
+  String((error as Error).message ?? error)
+    .split('\n')[0]!
+    .replace(/^Query failed: /, '')
+    .slice(0, 500);
+
 export function registerSqlEndpoint(app: FastifyInstance, deps: { clickhouse: ClickHouseHandle }): void {
   const { clickhouse } = deps;
-  const db = clickhouse.database;
-  // The warehouse's tables, read once: migrations have run before the server answers.
-  let tables: Promise<{ name: string }[]> | null = null;
-  const tablesOf = () =>
-    (tables ??= clickhouse.client
-      .query({ query: `SELECT name FROM system.tables WHERE database = {db:String} AND engine NOT LIKE '%View%'`, query_params: { db }, format: 'JSONEachRow' })
-      .then((r) => r.json<{ name: string }>())
-      .catch((error: unknown) => {
-        tables = null;
-        throw error;
-      }));
+  // The engine's catalog, read once: migrations have run before the server answers.
+  let catalog: Promise<SqlCatalog> | null = null;
+  const catalogOf = () =>
+    (catalog ??= loadSqlCatalog(clickhouse).catch((error: unknown) => {
+      catalog = null;
+      throw error;
+    }));
+
   app.post<{ Body: { query?: unknown } | null }>('/v1/sql', async (request, reply) => {
     if (!clickhouse.embedded) {
       return reply.code(404).send({ error: 'not_found', message: 'the SQL endpoint serves the embedded mode; on a ClickHouse server, connect as your tenant\'s analyst user' });
     }
     const query = request.body?.query;
     if (typeof query !== 'string' || query.trim() === '') return reply.code(400).send({ error: 'bad_request', message: 'send {"query": "SELECT ..."}' });
-    const refusal = refusalOf(query, db);
-    if (refusal) return reply.code(400).send({ error: 'bad_request', message: refusal });
-    const tables = await tablesOf();
+    if (query.length > MAX_QUERY_LENGTH) return reply.code(400).send({ error: 'bad_request', message: `the query is longer than ${MAX_QUERY_LENGTH} characters` });
+    const known = await catalogOf();
     const filter = `tenant_id = ${charsOf(request.tenantId)}`;
-    const filters = tables.map((t) => `'${db}.${t.name}': '${filter}'`).join(', ');
-    // Settings of this query only (a SET would stay with chDB's session, which the pipeline shares),
-    // on an outer SELECT so they hold for every part of the analyst's query. USE only names the
-    // default database; the pipeline's own queries name theirs.
+    const filters = known.objects.map((name) => `'${known.database}.${name}': '${filter}'`).join(', ');
+    // Settings of this statement only (a SET would stay with chDB's session, which the pipeline
+    // shares), on the outer SELECT so they hold for every part of the analyst's query.
     const settings = [
       `additional_table_filters = {${filters}}`,
       `max_result_rows = ${MAX_SQL_ROWS}`,
@@ -85,14 +60,21 @@ export function registerSqlEndpoint(app: FastifyInstance, deps: { clickhouse: Cl
       `max_execution_time = ${MAX_SQL_SECONDS}`,
       'readonly = 1',
     ].join(', ');
-    const text = `USE ${db}; SELECT * FROM (\n${query.trim().replace(/;\s*$/, '')}\n) SETTINGS ${settings}`;
+    let statement: string;
     try {
-      const result = await clickhouse.client.query({ query: text, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 0 } });
+      statement = await guardedStatement(clickhouse, known, query, settings);
+    } catch (error) {
+      if (error instanceof SqlRefusal) return reply.code(400).send({ error: 'refused', message: error.message });
+      // ClickHouse's own message (a syntax error, an unknown column) is what the analyst needs.
+      return reply.code(400).send({ error: 'bad_request', message: messageOf(error) });
+    }
+    try {
+      // USE only names the default database; the pipeline's own queries name theirs.
+      const result = await clickhouse.client.query({ query: `USE ${known.database}; ${statement}`, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 0 } });
       const rows = await result.json<Record<string, unknown>>();
       return { rows, truncated: rows.length >= MAX_SQL_ROWS };
     } catch (error) {
-      // ClickHouse's own message (a syntax error, an unknown column) is what the analyst needs.
-      return reply.code(400).send({ error: 'bad_request', message: (error as Error).message.split('\n')[0]!.slice(0, 500) });
+      return reply.code(400).send({ error: 'bad_request', message: messageOf(error) });
     }
   });
 }
