@@ -1,6 +1,7 @@
 import type { Codec } from '../schemas/codec.ts';
 import type { Topics } from '../schemas/topics.ts';
 import type { ProfileChange, ResolvedEvent } from '../schemas/types.ts';
+import { isRetriable } from '../platform/failures.ts';
 import { dlq, ok, type StepResult } from '../platform/result.ts';
 import type { InboundMessage } from '../platform/transport.ts';
 
@@ -22,6 +23,8 @@ export function createParsePipelineMessageStep(codec: Codec, topics: Topics) {
       }
       return dlq('parse-pipeline-message', `unexpected topic ${message.topic}`);
     } catch (error) {
+      // The schema store down is retried; only the message's own fault makes a dead letter.
+      if (isRetriable(error)) throw error;
       return dlq('parse-pipeline-message', `undecodable: ${(error as Error).message}`, error);
     }
   };

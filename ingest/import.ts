@@ -17,6 +17,7 @@ import path from 'node:path';
 import { pipeline, Transform } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse';
 import { maskPersonalData } from '../platform/logger.ts';
+import { RESERVED_ATTRIBUTE_NAMES } from '../schemas/event-rules.ts';
 import {
   ColumnMapError,
   IDENTIFIER_FIELDS,
@@ -218,13 +219,17 @@ export function envelopeOf(person: PersonRecord, context: EnvelopeContext): { en
     occurredAt = parseTimestamp(fields.occurred_at);
     if (occurredAt === null) errors.push({ path: '/occurred_at', message: BAD_TIME });
   }
+  // A column kept as a trait under a reserved name (constructor, prototype) would be refused by the server.
+  for (const name of Object.keys(extra)) {
+    if (RESERVED_ATTRIBUTE_NAMES.has(name)) errors.push({ path: `/traits/${name}`, message: 'is a reserved name; map the column to another trait (--map "column=traits.other")' });
+  }
   if (errors.length) return { errors };
 
-  const traits: Record<string, string> = {};
+  const traits: Record<string, string> = Object.create(null);
   for (const name of ['first_name', 'last_name', 'full_name', 'date_of_birth', 'gender', 'locale', 'street', 'city', 'region', 'postal_code', 'country', 'company', 'job_title'] as const) {
     if (fields[name] !== undefined) traits[name] = fields[name];
   }
-  for (const [name, value] of Object.entries(extra)) if (!(name in traits)) traits[name] = value;
+  for (const [name, value] of Object.entries(extra)) if (!Object.hasOwn(traits, name)) traits[name] = value;
   const properties: Envelope['properties'] = {};
   if (fields.lifecycle_stage !== undefined) properties.lifecycle_stage = fields.lifecycle_stage.toUpperCase();
   if (fields.status !== undefined) properties.status = fields.status;

@@ -35,6 +35,9 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 const text = (v: unknown): string | null =>
   typeof v === 'string' && v.trim() !== '' ? v.trim() : typeof v === 'number' && Number.isFinite(v) ? String(v) : null;
 
+/** The entry of a lookup table for a name the sender chose; never a member of Object.prototype. */
+const entryOf = <T>(table: Readonly<Record<string, T>>, name: string): T | undefined => (Object.hasOwn(table, name) ? table[name] : undefined);
+
 /** Properties without the absent ones. */
 function compact(values: Record<string, string | number | null | undefined>): Record<string, string | number> {
   const out: Record<string, string | number> = {};
@@ -108,7 +111,7 @@ export function envelopeOfSendGridEvent(event: unknown): { envelope: MessagingEn
   const eventId = sgEventId !== null && sgEventId.length <= 128 ? sgEventId : `sg-${digest(event)}`;
   if (errors.length > 0) return { errors, eventId };
 
-  const type = SENDGRID_EVENT_TYPES[name] ?? `email_${name}`.slice(0, 100);
+  const type = entryOf(SENDGRID_EVENT_TYPES, name) ?? `email_${name}`.slice(0, 100);
   const messageId = text(event.sg_message_id);
   const ip = text(event.ip);
   let properties: Record<string, string | number>;
@@ -121,7 +124,7 @@ export function envelopeOfSendGridEvent(event: unknown): { envelope: MessagingEn
       reason: name === 'spamreport' ? 'spam_report' : name === 'group_unsubscribe' ? 'group_unsubscribe' : 'unsubscribe_link',
     });
   } else {
-    const bounceType = name === 'bounce' ? (SENDGRID_BOUNCE_TYPES[text(event.type)?.toLowerCase() ?? ''] ?? null) : null;
+    const bounceType = name === 'bounce' ? (entryOf(SENDGRID_BOUNCE_TYPES, text(event.type)?.toLowerCase() ?? '') ?? null) : null;
     // SendGrid explains a bounce or a drop in "reason", a deferral in "response".
     const reason = name === 'deferred' ? (text(event.reason) ?? text(event.response)) : text(event.reason);
     properties = compact({
@@ -223,13 +226,13 @@ export function envelopeOfTwilio(params: unknown, receivedAt: Date): TwilioMappe
 
   const statusName = eventTypeOf(status!);
   if (statusName === '') return { error: 'MessageStatus must be a status name' };
-  const type = TWILIO_STATUS_TYPES[statusName] ?? `sms_${statusName}`.slice(0, 100);
+  const type = entryOf(TWILIO_STATUS_TYPES, statusName) ?? `sms_${statusName}`.slice(0, 100);
   const errorCode = text(params.ErrorCode);
   const bounced = type === 'message_bounced';
   const properties = compact({
     message_id: sid,
     channel,
-    bounce_type: bounced && errorCode ? (TWILIO_BOUNCE_TYPES[errorCode] ?? null) : null,
+    bounce_type: bounced && errorCode ? (entryOf(TWILIO_BOUNCE_TYPES, errorCode) ?? null) : null,
     reason: bounced ? (errorCode ? `error ${errorCode}` : statusName) : null,
   });
   return {

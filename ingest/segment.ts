@@ -27,17 +27,26 @@ export function eventTypeOf(name: string): string {
     .slice(0, 100);
 }
 
-/** Segment's camelCase spec traits to the envelope's names; the others are kept as they are. */
+const RENAMED_TRAITS: ReadonlyMap<string, string> = new Map([
+  ['firstName', 'first_name'],
+  ['lastName', 'last_name'],
+  ['birthday', 'date_of_birth'],
+  ['name', 'full_name'],
+]);
+
+/**
+ * Segment's camelCase spec traits to the envelope's names; the others are kept as they are (a
+ * reserved name such as "constructor" too, for the envelope's validation to refuse by name).
+ */
 function traitsOf(traits: Json): Json {
-  const out: Json = {};
-  const renamed: Record<string, string> = { firstName: 'first_name', lastName: 'last_name', birthday: 'date_of_birth', name: 'full_name' };
+  const out: Json = Object.create(null);
   for (const [key, value] of Object.entries(traits)) {
     if (key === 'email' || key === 'phone') continue;
     if (key === 'address' && isObject(value)) {
       for (const [k, v] of Object.entries(value)) out[k === 'postalCode' ? 'postal_code' : k] = v;
       continue;
     }
-    out[renamed[key] ?? key] = value;
+    out[RENAMED_TRAITS.get(key) ?? key] = value;
   }
   return out;
 }

@@ -1,31 +1,34 @@
 /**
  * Validation of the event envelope sent over HTTP. Each record is checked on its own and gets
- * its own errors, each naming the field path and the reason.
+ * its own errors, each naming the field path and the reason: the JSON schema below, the
+ * catalogued types' records, and the rules of schemas/event-rules.ts for traits and properties
+ * (no reserved names, text where the resolver reads text).
  */
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
-import { SOURCES, type Attributes, type RawEvent } from '../schemas/types.ts';
+import { SOURCES, type RawEvent } from '../schemas/types.ts';
 import { catalogEntry } from '../schemas/catalog.ts';
 import { typedProperties, type FieldError } from '../schemas/from-json.ts';
+import { EVENT_ID_MAX_LENGTH, EVENT_TYPE_MAX_LENGTH, IDENTIFIER_MAX_LENGTH, PHONE_MAX_LENGTH, attributesOf, nulPaths } from '../schemas/event-rules.ts';
 
 export type { FieldError };
 
-const identifierField = { type: ['string', 'null'], maxLength: 320 };
+const identifierField = { type: ['string', 'null'], maxLength: IDENTIFIER_MAX_LENGTH };
 
 export const envelopeSchema = {
   type: 'object',
   required: ['event_id', 'source', 'type', 'occurred_at'],
   properties: {
-    event_id: { type: 'string', minLength: 1, maxLength: 128 },
+    event_id: { type: 'string', minLength: 1, maxLength: EVENT_ID_MAX_LENGTH },
     source: { type: 'string', enum: [...SOURCES] },
-    type: { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.: -]+$' },
+    type: { type: 'string', minLength: 1, maxLength: EVENT_TYPE_MAX_LENGTH, pattern: '^[A-Za-z0-9_.: -]+$' },
     occurred_at: { type: 'string', format: 'date-time' },
     identity: {
       type: 'object',
       properties: {
         auth_user_id: identifierField,
         email: identifierField,
-        phone: { type: ['string', 'null'], maxLength: 40 },
+        phone: { type: ['string', 'null'], maxLength: PHONE_MAX_LENGTH },
         anonymous_id: identifierField,
         source_record_id: identifierField,
       },
@@ -51,33 +54,9 @@ function describe(error: ErrorObject): FieldError {
   return { path: base, message: error.message ?? 'is invalid' };
 }
 
-/** Flat attribute values for Avro: nested objects and arrays are kept as JSON text. */
-function attributes(input: unknown): Attributes {
-  const out: Attributes = {};
-  for (const [name, value] of Object.entries((input as Record<string, unknown>) ?? {})) {
-    if (value === null || typeof value === 'string' || typeof value === 'boolean') out[name] = value;
-    else if (typeof value === 'number') out[name] = Number.isFinite(value) ? value : null;
-    else if (value !== undefined) out[name] = JSON.stringify(value);
-  }
-  return out;
-}
-
 const optional = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : null);
 
 export type Validated = { ok: true; event: RawEvent } | { ok: false; errors: FieldError[] };
-
-/** Paths of strings holding a NUL character, which Postgres text cannot store. */
-function nulPaths(value: unknown, path: string, out: FieldError[], depth = 0): FieldError[] {
-  if (typeof value === 'string') {
-    if (value.includes('\u0000')) out.push({ path: path || '/', message: 'contains a NUL character' });
-  } else if (value && typeof value === 'object' && depth < 32) {
-    for (const [k, v] of Object.entries(value)) {
-      if (k.includes('\u0000')) out.push({ path: `${path}/${k.replaceAll('\u0000', '\\0')}`, message: 'field name contains a NUL character' });
-      nulPaths(v, `${path}/${k}`, out, depth + 1);
-    }
-  }
-  return out;
-}
 
 /**
  * The RawEvent of an envelope, or its errors. `mayHoldNul` false skips the search for NUL
@@ -92,14 +71,23 @@ export function validateEnvelope(input: unknown, tenantId: string, receivedAt: n
   if (!Number.isFinite(occurredAt)) return { ok: false, errors: [{ path: '/occurred_at', message: 'is not a valid time' }] };
   const identity = body.identity ?? {};
   // A catalogued type's properties become its Avro record; fields the record does not describe stay in properties.
+  const errors: FieldError[] = [];
   let properties = body.properties;
   let typed: Record<string, unknown> | null = null;
   if (catalogEntry(body.source, body.type)) {
     const result = typedProperties(body.type, body.properties ?? {});
-    if (!result.ok) return { ok: false, errors: result.errors };
-    typed = result.value;
-    properties = result.unknown;
+    if (result.ok) {
+      typed = result.value;
+      properties = result.unknown;
+    } else {
+      errors.push(...result.errors);
+    }
   }
+  // Reserved names (constructor, toString, ...), and traits read as text that are not text.
+  const traits = attributesOf(body.traits, 'traits');
+  const props = attributesOf(properties, 'properties');
+  errors.push(...traits.errors, ...props.errors);
+  if (errors.length) return { ok: false, errors };
   return {
     ok: true,
     event: {
@@ -116,8 +104,8 @@ export function validateEnvelope(input: unknown, tenantId: string, receivedAt: n
         anonymous_id: optional(identity.anonymous_id),
         source_record_id: optional(identity.source_record_id),
       },
-      traits: attributes(body.traits),
-      properties: attributes(properties),
+      traits: traits.value,
+      properties: props.value,
       ...(typed ? { [body.type]: typed } : {}),
     },
   };

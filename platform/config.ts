@@ -31,6 +31,8 @@ export const defaults = {
   embeddedRetentionHours: 168,
   /** "key1:tenantA,key2:tenantB". Empty: the embedded mode creates a key for tenant "demo". */
   apiKeys: '',
+  /** GET /metrics answers without an API key (Prometheus scraping); false: it needs a key of any tenant. */
+  metricsPublic: true,
   /** Region used to read phone numbers written without a country code. */
   defaultRegion: 'US',
   /** Largest number of messages a stage handles in one batch. */
@@ -46,6 +48,8 @@ export const defaults = {
   /** Backoff of retriable failures, in milliseconds. */
   retryInitialMs: 100,
   retryMaxMs: 10_000,
+  /** A stage retrying a failure for longer than this makes /healthz answer 503 "degraded". */
+  stageStuckAfterMs: 60_000,
   /** Comma-separated services to run in this process: ingest,resolver,enrich,api. */
   services: 'ingest,resolver,enrich,api',
   /** Processes serving ingest on the one port (distributed mode, ingest only). */
@@ -73,6 +77,7 @@ export const environmentNames: Record<keyof Config, string> = {
   embeddedPartitions: 'C360_EMBEDDED_PARTITIONS',
   embeddedRetentionHours: 'C360_EMBEDDED_RETENTION_HOURS',
   apiKeys: 'C360_API_KEYS',
+  metricsPublic: 'C360_METRICS_PUBLIC',
   defaultRegion: 'C360_DEFAULT_REGION',
   batchSize: 'C360_BATCH_SIZE',
   maxEventsPerRequest: 'C360_MAX_EVENTS_PER_REQUEST',
@@ -81,6 +86,7 @@ export const environmentNames: Record<keyof Config, string> = {
   maxBodyBytes: 'C360_MAX_BODY_BYTES',
   retryInitialMs: 'C360_RETRY_INITIAL_MS',
   retryMaxMs: 'C360_RETRY_MAX_MS',
+  stageStuckAfterMs: 'C360_STAGE_STUCK_AFTER_MS',
   services: 'C360_SERVICES',
   ingestProcesses: 'C360_INGEST_PROCESSES',
   recomputeIntervalMinutes: 'C360_RECOMPUTE_INTERVAL_MINUTES',
@@ -103,6 +109,7 @@ export const descriptions: Record<keyof Config, string> = {
   embeddedPartitions: 'partitions per topic of the embedded log',
   embeddedRetentionHours: 'hours the embedded log keeps messages every consumer group has read (dead letters are kept)',
   apiKeys: '"key1:tenantA,key2:tenantB:crm+pos" (optional sources a key may send); unset in embedded mode: a dev key for tenant demo',
+  metricsPublic: 'GET /metrics answers without an API key (for Prometheus); false: it needs the key of any tenant. /healthz and /docs never need one',
   defaultRegion: 'ISO country used for phone numbers without a country code',
   batchSize: 'largest batch a pipeline stage handles at once',
   maxEventsPerRequest: 'largest number of events in one POST /v1/events',
@@ -111,6 +118,7 @@ export const descriptions: Record<keyof Config, string> = {
   maxBodyBytes: 'largest HTTP body, in bytes (413 above it)',
   retryInitialMs: 'first backoff of a retriable failure, in ms',
   retryMaxMs: 'largest backoff of a retriable failure, in ms',
+  stageStuckAfterMs: 'ms a pipeline stage may retry a failure (an engine down) before /healthz answers 503 "degraded"',
   services: 'services run by this process: ingest,resolver,enrich,api',
   ingestProcesses: 'processes sharing the port of an ingest-only service in the distributed mode (one per core)',
   recomputeIntervalMinutes: 'minutes between full recomputations of every profile\'s rolling counters, scores, loyalty tier and segments (enrich); 0 turns it off',
@@ -144,7 +152,7 @@ function convert(name: string, raw: string, fallback: unknown): unknown {
 
 function check(config: Config): void {
   const positive: (keyof Config)[] = [
-    'batchSize', 'maxEventsPerRequest', 'maxInFlightEvents', 'ingestProcesses', 'ingestAckTimeoutMs', 'maxBodyBytes', 'retryInitialMs', 'retryMaxMs', 'embeddedPartitions', 'embeddedRetentionHours',
+    'batchSize', 'maxEventsPerRequest', 'maxInFlightEvents', 'ingestProcesses', 'ingestAckTimeoutMs', 'maxBodyBytes', 'retryInitialMs', 'retryMaxMs', 'stageStuckAfterMs', 'embeddedPartitions', 'embeddedRetentionHours',
   ];
   for (const key of positive) {
     if ((config[key] as number) < 1) throw new ConfigError(environmentNames[key], `must be at least 1, got ${config[key]}`);

@@ -1,12 +1,18 @@
 /**
  * The HTTP server shared by the ingest endpoints and the read API: bearer API keys (each key
- * belongs to one tenant; the tenant never comes from the body), /healthz, /metrics.
+ * belongs to one tenant; the tenant never comes from the body), /healthz, /metrics. Every
+ * route needs a key but the public ones (/healthz, the documentation under /docs, and /metrics
+ * unless C360_METRICS_PUBLIC=false); input no handler can use (request-guards.ts) is refused
+ * with 400 before any handler runs.
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { ApiKey } from './config.ts';
 import { createKeyring, type KeyStore } from './api-keys.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
+import type { StagesHealth } from './stage-health.ts';
+import { DOCS_PREFIX } from './openapi.ts';
+import { MAX_JSON_DEPTH, badRequest, inputProblem, nestedDeeperThan } from './request-guards.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -25,8 +31,12 @@ export interface HttpOptions {
   /** Keys issued with `c360 keys create`, when this process has Postgres. */
   keyStore: KeyStore | null;
   maxBodyBytes: number;
+  /** GET /metrics answers without a key (Prometheus scraping); true when absent. */
+  metricsPublic?: boolean;
   /** Answers whether every engine this process uses is reachable. */
   isReady: () => boolean;
+  /** The pipeline stages of this process, with whether one has been retrying too long (stage-health.ts). */
+  stages?: () => StagesHealth;
 }
 
 
@@ -43,7 +53,18 @@ function keyOf(request: FastifyRequest): string | null {
   return user || null;
 }
 
+/**
+ * Whether the route the router matched (its declared URL, as in `app.get(url)`) answers
+ * without a key: the readiness check, Swagger UI and the document under DOCS_PREFIX, and the
+ * metrics when public. A path that matches no route (url undefined) is not public.
+ */
+export function isPublicRoute(url: string | undefined, metricsPublic: boolean): boolean {
+  if (url === undefined) return false;
+  return url === '/healthz' || url === DOCS_PREFIX || url.startsWith(`${DOCS_PREFIX}/`) || (metricsPublic && url === '/metrics');
+}
+
 export function createHttpServer(options: HttpOptions): FastifyInstance {
+  const metricsPublic = options.metricsPublic ?? true;
   const app = Fastify({
     loggerInstance: options.logger.child({ component: 'http' }) as FastifyBaseLogger,
     bodyLimit: options.maxBodyBytes,
@@ -54,16 +75,23 @@ export function createHttpServer(options: HttpOptions): FastifyInstance {
   app.decorateRequest('tenantId', '');
   app.decorateRequest('allowedSources', null);
   app.decorateRequest('bodyMayHoldNul', true);
-  // JSON as Fastify parses it (prototype poisoning refused), noting on the way whether the raw
-  // text can hold a NUL character, which Postgres text cannot store: most bodies need no search.
+  // JSON as Fastify parses it (prototype poisoning refused), not nested deeper than a handler
+  // can walk, noting on the way whether the raw text can hold a NUL character, which Postgres
+  // text cannot store: most bodies need no search. The other bodies routes take (text, and the
+  // form-encoded webhooks of messaging.ts) have no nesting.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    request.bodyMayHoldNul = (body as string).includes('\\u0000');
-    parseJson(request, body as string, done);
+    const text = body as string;
+    if (nestedDeeperThan(text, MAX_JSON_DEPTH)) return done(badRequest(`the JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`), undefined);
+    request.bodyMayHoldNul = text.includes('\\u0000');
+    parseJson(request, text, done);
   });
 
+  // The one authentication check, on the route the router matched from the decoded path, never
+  // on the text of the URL (which may spell the same route another way). A path that matches no
+  // route needs a key too, so a caller without one learns nothing from the 404.
   app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/v1/')) return;
+    if (isPublicRoute(request.routeOptions.url, metricsPublic)) return;
     const key = keyOf(request);
     const found = key ? (tenantOf(key) ?? (await options.keyStore?.lookup(key)) ?? null) : null;
     if (!found) {
@@ -74,6 +102,12 @@ export function createHttpServer(options: HttpOptions): FastifyInstance {
     }
     request.tenantId = found.tenantId;
     request.allowedSources = found.sources;
+  });
+
+  // Query and path parameters no handler can use, after the key: a caller without one gets 401.
+  app.addHook('onRequest', async (request, reply) => {
+    const problem = inputProblem(request.query, request.params);
+    if (problem) return reply.code(400).send({ error: 'bad_request', message: problem });
   });
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
@@ -88,9 +122,13 @@ export function createHttpServer(options: HttpOptions): FastifyInstance {
     return reply.code(status).send({ error: status === 413 ? 'payload_too_large' : status >= 500 ? 'internal' : 'bad_request', message });
   });
 
+  // 200 "ok" when ready and no stage is stuck; 503 "starting", or "degraded" while a stage has
+  // been retrying an engine's failure for longer than C360_STAGE_STUCK_AFTER_MS.
   app.get('/healthz', async (_request, reply) => {
     const ready = options.isReady();
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'starting' });
+    const health = options.stages?.();
+    const status = !ready ? 'starting' : health?.degraded ? 'degraded' : 'ok';
+    return reply.code(status === 'ok' ? 200 : 503).send(health ? { status, stages: health.stages } : { status });
   });
 
   app.get('/metrics', async (_request, reply) => {

@@ -1,11 +1,14 @@
 /** Prometheus metrics of one process, served at GET /metrics. */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;
   stageMessages: Counter<'stage' | 'outcome'>;
   stageBatchSeconds: Histogram<'stage'>;
   deadLetters: Counter<'stage' | 'step'>;
+  stageRetrying: Gauge<'stage'>;
+  stageRetryAttempts: Gauge<'stage'>;
+  stageLastProgress: Gauge<'stage'>;
   ingestEvents: Counter<'source' | 'outcome'>;
   blockedMerges: Counter<'reason'>;
   resolverLinks: Counter<'rule'>;
@@ -33,6 +36,24 @@ export function createMetrics(): Metrics {
       name: 'c360_dead_letters_total',
       help: 'Messages sent to a dead-letter topic, by stage and step',
       labelNames: ['stage', 'step'],
+      registers: [registry],
+    }),
+    stageRetrying: new Gauge({
+      name: 'c360_stage_retrying',
+      help: 'Whether a pipeline stage is retrying a failure of an engine (1) or not (0); its events wait meanwhile',
+      labelNames: ['stage'],
+      registers: [registry],
+    }),
+    stageRetryAttempts: new Gauge({
+      name: 'c360_stage_retry_attempts',
+      help: 'Failed attempts of the retry a pipeline stage is in; 0 when it is not retrying',
+      labelNames: ['stage'],
+      registers: [registry],
+    }),
+    stageLastProgress: new Gauge({
+      name: 'c360_stage_last_progress_timestamp_seconds',
+      help: 'When a pipeline stage last finished a batch (or started), in seconds since the epoch',
+      labelNames: ['stage'],
       registers: [registry],
     }),
     ingestEvents: new Counter({

@@ -16,7 +16,8 @@ import { startClickHouse, type ClickHouseHandle } from './clickhouse.ts';
 import { migrateClickHouse, migratePostgres, readMigrations } from './migrate.ts';
 import { createKafkaTransport } from './kafka-transport.ts';
 import { createLogTransport } from './log-transport.ts';
-import { runStage } from './stage-runner.ts';
+import { runStage, type StageSubscription } from './stage-runner.ts';
+import { stagesHealth } from './stage-health.ts';
 import type { Subscription, Transport } from './transport.ts';
 import { createHttpServer } from './http.ts';
 import { registerOpenApi } from './openapi.ts';
@@ -170,14 +171,18 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
     closers.push(async () => {
       await Promise.all(subscriptions.map((s) => s.stop()));
     });
+    // The stages of this process, for /healthz.
+    const stages: StageSubscription[] = [];
     if (services.has('resolver')) {
-      subscriptions.push(await runStage(createResolverStage({ codec, graph: graph!, topics, defaultRegion: config.defaultRegion, blocklists: createBlocklistStore(postgres!.pool), suppressed: (items) => suppressedEvents(postgres!.pool, items), metrics, logger }), stageOptions));
+      stages.push(await runStage(createResolverStage({ codec, graph: graph!, topics, defaultRegion: config.defaultRegion, blocklists: createBlocklistStore(postgres!.pool), suppressed: (items) => suppressedEvents(postgres!.pool, items), metrics, logger }), stageOptions));
+      subscriptions.push(stages.at(-1)!);
     }
     if (services.has('enrich')) {
       const aggregates = createAggregateComputer(clickhouse!, { models: createModelStore(clickhouse!), summaries: createSummaryStore(postgres!.pool) });
       const segments = segmentStore();
       const stage = createEnrichStage({ codec, topics, writer: createWarehouseWriter(clickhouse!), aggregates, segments });
-      subscriptions.push(await runStage(stage, stageOptions));
+      stages.push(await runStage(stage, stageOptions));
+      subscriptions.push(stages.at(-1)!);
       // Rules over time: rolling counters, decaying scores, loyalty tiers, segments, on a schedule.
       const schedule = startRecomputeSchedule({ clickhouse: clickhouse!, aggregates, segments, logger: logger.child({ component: 'schedule' }) }, config.recomputeIntervalMinutes);
       subscriptions.push(schedule);
@@ -187,7 +192,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
     let url: string | null = null;
     if (serves) {
       let ready = false;
-      app = createHttpServer({ logger, metrics, apiKeys, keyStore: postgres ? createKeyStore(postgres.pool) : null, maxBodyBytes: config.maxBodyBytes, isReady: () => ready });
+      app = createHttpServer({ logger, metrics, apiKeys, keyStore: postgres ? createKeyStore(postgres.pool) : null, maxBodyBytes: config.maxBodyBytes, metricsPublic: config.metricsPublic, isReady: () => ready, stages: () => stagesHealth(stages, config.stageStuckAfterMs) });
       registerOpenApi(app);
       const ingest = {
         transport,

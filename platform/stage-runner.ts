@@ -2,11 +2,19 @@
  * Runs a pipeline stage on a transport. The stage turns a batch into one outcome per message;
  * the runner writes the outputs, sends dead letters (original key and value, with the reason,
  * step and time in headers) to the input topic's dead-letter topic, counts drops, and only then
- * lets the transport commit. A thrown error is retriable: the batch is retried with backoff.
+ * lets the transport commit.
+ *
+ * A thrown error is judged (failures.ts): an engine down or overloaded retries the batch with
+ * backoff, for as long as it takes; any other failure is taken to be a message the stage cannot
+ * handle, and the batch is handled again in halves, in order, until the failing messages are
+ * alone: each of those is a dead letter with the error as its reason, the others go on. The
+ * stage's state (idle, running, retrying since when) is kept for /healthz and /metrics.
  */
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import { withRetry } from './retry.ts';
+import { describeFailure, isRetriable } from './failures.ts';
+import { createStageHealth, type StageStatus } from './stage-health.ts';
 import type { InboundMessage, OutboundMessage, Subscription, TopicMessages, Transport } from './transport.ts';
 import { deadLetterTopic } from '../schemas/topics.ts';
 
@@ -23,8 +31,18 @@ export interface Stage {
   name: string;
   groupId: string;
   topics: string[];
-  /** One outcome per message, in order. Throws only for retriable failures. */
+  /**
+   * One outcome per message, in order. Throws for a failure of an engine (retried); a throw for
+   * anything else makes the runner find the messages that cause it, handling the batch again in
+   * parts, so work a failed call did must be undone by its transaction or be idempotent.
+   */
   handleBatch(messages: InboundMessage[]): Promise<MessageOutcome[]>;
+}
+
+/** A running stage: stop it, or ask how it is doing. */
+export interface StageSubscription extends Subscription {
+  readonly name: string;
+  status(): StageStatus;
 }
 
 export interface StageRunnerOptions {
@@ -63,18 +81,58 @@ function groupByTopic(outputs: Output[]): TopicMessages[] {
   return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }
 
-export async function runStage(stage: Stage, options: StageRunnerOptions): Promise<Subscription> {
+const notFinal = (error: unknown) => (error as { retriable?: unknown } | null)?.retriable !== false;
+
+/** The step named in the dead letter of a message the stage failed on alone. */
+export const ISOLATED_STEP = 'handle-batch';
+
+export async function runStage(stage: Stage, options: StageRunnerOptions): Promise<StageSubscription> {
   const { transport, metrics } = options;
   const logger = options.logger.child({ stage: stage.name });
+  const health = createStageHealth(stage.name, metrics);
   let running = true;
-  const retry = { initialMs: options.retryInitialMs, maxMs: options.retryMaxMs, logger, isRunning: () => running };
+  const retry = {
+    initialMs: options.retryInitialMs,
+    maxMs: options.retryMaxMs,
+    logger,
+    isRunning: () => running,
+    isRetriable,
+    onRetry: (error: unknown) => health.retrying(error),
+  };
 
-  async function handle(messages: InboundMessage[]): Promise<void> {
-    const end = metrics.stageBatchSeconds.startTimer({ stage: stage.name });
+  /** The stage's outcomes for the messages; while an engine is down, retried until it answers. */
+  async function attempt(messages: InboundMessage[]): Promise<MessageOutcome[]> {
     const outcomes = await withRetry(() => stage.handleBatch(messages), { ...retry, what: `${stage.name} batch` });
+    health.recovered();
     if (outcomes.length !== messages.length) {
       throw new Error(`stage ${stage.name} returned ${outcomes.length} outcomes for ${messages.length} messages`);
     }
+    return outcomes;
+  }
+
+  /**
+   * The outcomes of a batch. A data failure is narrowed down by halves (each handled in order,
+   * so a partition's order is kept): a message that fails alone is a dead letter.
+   */
+  async function outcomesOf(messages: InboundMessage[]): Promise<MessageOutcome[]> {
+    try {
+      return await attempt(messages);
+    } catch (error) {
+      if (!running || isRetriable(error)) throw error;
+      if (messages.length === 1) {
+        const message = messages[0]!;
+        logger.error({ err: error, topic: message.topic, partition: message.partition, offset: message.offset }, 'a message failed alone; it goes to the dead-letter topic');
+        return [{ type: 'dlq', step: ISOLATED_STEP, reason: `the stage failed on it: ${describeFailure(error)}`, error }];
+      }
+      logger.warn({ err: error, messages: messages.length }, 'a batch failed on its data; handling it in halves to find the messages that fail');
+      const half = Math.ceil(messages.length / 2);
+      return [...(await outcomesOf(messages.slice(0, half))), ...(await outcomesOf(messages.slice(half)))];
+    }
+  }
+
+  async function handle(messages: InboundMessage[]): Promise<void> {
+    const end = metrics.stageBatchSeconds.startTimer({ stage: stage.name });
+    const outcomes = await outcomesOf(messages);
     const outputs: Output[] = [];
     outcomes.forEach((outcome, i) => {
       const message = messages[i]!;
@@ -92,7 +150,10 @@ export async function runStage(stage: Stage, options: StageRunnerOptions): Promi
         logger.debug({ step: outcome.step, reason: outcome.reason, offset: message.offset }, 'message dropped');
       }
     });
-    await withRetry(() => transport.send(groupByTopic(outputs)), { ...retry, what: `${stage.name} output` });
+    // The transports flag their failures: retried unless one says it is final.
+    await withRetry(() => transport.send(groupByTopic(outputs)), { ...retry, isRetriable: notFinal, what: `${stage.name} output` });
+    health.recovered();
+    health.progressed();
     end();
   }
 
@@ -112,6 +173,7 @@ export async function runStage(stage: Stage, options: StageRunnerOptions): Promi
         group.push(next);
       }
       try {
+        health.batchStarted();
         await handle(group.flatMap((g) => g.messages));
         for (const g of group) g.resolve();
       } catch (error) {
@@ -119,6 +181,7 @@ export async function runStage(stage: Stage, options: StageRunnerOptions): Promi
       }
     }
     busy = false;
+    if (running) health.idle();
   };
 
   const subscription = await transport.subscribe({
@@ -136,10 +199,13 @@ export async function runStage(stage: Stage, options: StageRunnerOptions): Promi
   });
   logger.info({ topics: stage.topics, group: stage.groupId }, 'stage started');
   return {
+    name: stage.name,
+    status: () => health.status(),
     async stop() {
       // A batch stuck retrying gives up; it is not committed and is handled again on restart.
       running = false;
       await subscription.stop();
+      health.stopped();
       logger.info('stage stopped');
     },
   };

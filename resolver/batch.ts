@@ -85,7 +85,10 @@ const sep = '\u001f';
 const eventKey = (p: PreparedEvent) => p.event.tenant_id + sep + p.event.event_id;
 const blockKey = (tenantId: string, key: string) => tenantId + sep + key;
 
-export class CandidateMovedError extends Error {}
+/** Contention with another resolver, not the data: the batch starts over (flagged for the stage runner when it keeps happening). */
+export class CandidateMovedError extends Error {
+  readonly retriable = true;
+}
 
 /** Takes advisory locks on the keys in the order given (callers sort them: no deadlock between batches). */
 async function lockKeys(client: pg.PoolClient, keys: string[]): Promise<void> {
@@ -121,7 +124,9 @@ export async function lockBatch(client: pg.PoolClient, items: PreparedEvent[], o
 }
 
 /** A look-alike of an event of the batch was resolved by another resolver meanwhile: start over. */
-export class LookAlikeRaceError extends Error {}
+export class LookAlikeRaceError extends Error {
+  readonly retriable = true;
+}
 
 async function loadProfiles(client: pg.PoolClient, state: BatchState, wanted: { tenantId: string; id: string }[]): Promise<void> {
   const missing = wanted.filter((w) => !state.profiles.has(w.id)).sort((a, b) => (a.tenantId + a.id < b.tenantId + b.id ? -1 : 1));

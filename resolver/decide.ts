@@ -46,8 +46,9 @@ export function historyOfRow(row: ProfileRow): TraitHistory {
   return row.trait_history && Object.keys(row.trait_history).length ? row.trait_history : historyOf(row.traits);
 }
 
+/** The values an event brings, keyed by the sender's trait names (in a map without a prototype). */
 export function traitsOf(event: RawEvent): Record<string, TraitValue> {
-  const traits: Record<string, TraitValue> = {};
+  const traits: Record<string, TraitValue> = Object.create(null);
   for (const [name, value] of Object.entries(event.traits)) {
     if (value === null || value === undefined) continue;
     traits[name] = { value: String(value).trim(), at: event.occurred_at, source: event.source };
@@ -57,7 +58,7 @@ export function traitsOf(event: RawEvent): Record<string, TraitValue> {
 
 export function sameTraits(a: Record<string, TraitValue>, b: Record<string, TraitValue>): boolean {
   const keys = Object.keys(b);
-  return keys.length === Object.keys(a).length && keys.every((k) => a[k]?.value === b[k]?.value);
+  return keys.length === Object.keys(a).length && keys.every((k) => Object.hasOwn(a, k) && a[k]?.value === b[k]?.value);
 }
 
 /**

@@ -93,7 +93,9 @@ interface IdentifierRow {
   customer360_id: string;
 }
 
-class ProfileMovedError extends Error {}
+class ProfileMovedError extends Error {
+  readonly retriable = true;
+}
 
 export interface ConsentRecord {
   scope: string;

@@ -40,6 +40,13 @@ export interface SurvivedValue {
 
 const KEEP = 20;
 
+/**
+ * Field names are the senders' (a trait named "constructor" is a field like any other): maps
+ * keyed by them have no prototype, and are read only for their own fields.
+ */
+const fieldMap = <T>(from?: Record<string, T>): Record<string, T> => Object.assign(Object.create(null) as Record<string, T>, from);
+const own = <T>(map: Record<string, T>, field: string): T | undefined => (Object.hasOwn(map, field) ? map[field] : undefined);
+
 function add(list: TraitCandidate[], c: Omit<TraitCandidate, 'seq'>, seq: number): TraitCandidate[] {
   const out = list.map((x) => ({ ...x }));
   const same = out.find((x) => x.value === c.value && x.source === c.source);
@@ -58,21 +65,21 @@ const nextSeq = (history: TraitHistory) => 1 + Math.max(0, ...Object.values(hist
 
 /** The history with an event's values added. */
 export function recordValues(history: TraitHistory, values: Record<string, SurvivedValue>): TraitHistory {
-  const out: TraitHistory = { ...history };
+  const out: TraitHistory = fieldMap(history);
   const seq = nextSeq(history);
   for (const [field, v] of Object.entries(values)) {
     if (v.value === '') continue;
-    out[field] = add(out[field] ?? [], { value: v.value, source: v.source, first_at: v.at, last_at: v.at, count: 1 }, seq);
+    out[field] = add(own(out, field) ?? [], { value: v.value, source: v.source, first_at: v.at, last_at: v.at, count: 1 }, seq);
   }
   return out;
 }
 
 /** Two profiles' histories as one (a merge). */
 export function mergeHistories(a: TraitHistory, b: TraitHistory): TraitHistory {
-  const out: TraitHistory = { ...a };
+  const out: TraitHistory = fieldMap(a);
   let seq = nextSeq(a);
   for (const [field, list] of Object.entries(b)) {
-    for (const c of [...list].sort((x, y) => x.seq - y.seq)) out[field] = add(out[field] ?? [], c, seq++);
+    for (const c of [...list].sort((x, y) => x.seq - y.seq)) out[field] = add(own(out, field) ?? [], c, seq++);
   }
   return out;
 }
@@ -82,9 +89,9 @@ export function mergeHistories(a: TraitHistory, b: TraitHistory): TraitHistory {
  * profile brought). Each value's count goes down by the other's; a value nobody else saw goes.
  */
 export function subtractHistory(history: TraitHistory, contributed: TraitHistory): TraitHistory {
-  const out: TraitHistory = {};
+  const out: TraitHistory = fieldMap();
   for (const [field, list] of Object.entries(history)) {
-    const theirs = contributed[field] ?? [];
+    const theirs = own(contributed, field) ?? [];
     const kept = list
       .map((c) => {
         const given = theirs.find((x) => x.value === c.value && x.source === c.source);
@@ -127,9 +134,9 @@ function pick(list: TraitCandidate[], rule: SurvivorshipRule): TraitCandidate | 
 
 /** The surviving value of every field, by the field's rule (most_recent when it has none). */
 export function survive(history: TraitHistory, rules: Record<string, SurvivorshipRule> = {}): Record<string, SurvivedValue> {
-  const out: Record<string, SurvivedValue> = {};
+  const out: Record<string, SurvivedValue> = fieldMap();
   for (const [field, list] of Object.entries(history)) {
-    const c = pick(list, rules[field] ?? { rule: 'most_recent' });
+    const c = pick(list, own(rules, field) ?? { rule: 'most_recent' });
     if (c) out[field] = { value: c.value, at: c.last_at, source: c.source };
   }
   return out;
@@ -138,7 +145,7 @@ export function survive(history: TraitHistory, rules: Record<string, Survivorshi
 /** Checks rules sent by a person; the reason when they are not valid. */
 export function parseRules(input: unknown, sources: readonly string[]): Record<string, SurvivorshipRule> | { error: string } {
   if (!input || typeof input !== 'object' || Array.isArray(input)) return { error: 'send {"field": {"rule": "...", "sources": [...]}}' };
-  const out: Record<string, SurvivorshipRule> = {};
+  const out: Record<string, SurvivorshipRule> = fieldMap();
   for (const [field, raw] of Object.entries(input as Record<string, unknown>)) {
     if (!/^[A-Za-z0-9_]{1,64}$/.test(field)) return { error: `field "${field.slice(0, 64)}" may hold only letters, digits and _` };
     const r = raw as { rule?: unknown; sources?: unknown };

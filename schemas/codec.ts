@@ -87,12 +87,15 @@ export async function createCodec(options: CodecOptions): Promise<Codec> {
       if (payload.length < HEADER || payload[0] !== 0) throw new DecodeError('not in the Confluent wire format (magic byte 0 and schema ID)');
       const id = payload.readInt32BE(1);
       const body = payload.subarray(HEADER);
+      const key = `${topic}:${id}`;
+      // The writer's schema comes from the schema store: a store that cannot answer (down) throws
+      // its own error, which is not a fault of the message.
+      const writer = id === mine.id || resolvers.has(key) ? null : await writerType(id);
       try {
         if (id === mine.id) return mine.type.fromBuffer(body) as T;
-        const key = `${topic}:${id}`;
         let resolver = resolvers.get(key);
         if (!resolver) {
-          resolver = mine.type.createResolver(await writerType(id));
+          resolver = mine.type.createResolver(writer!);
           resolvers.set(key, resolver);
         }
         return mine.type.fromBuffer(body, resolver) as T;

@@ -64,7 +64,7 @@ function pipelineSuite(name: string, start: () => Promise<TestRuntime>) {
     it('answers /healthz once ready', async () => {
       const health = await t.request('GET', '/healthz', null);
       expect(health.status).toBe(200);
-      expect(health.body).toEqual({ status: 'ok' });
+      expect(health.body).toMatchObject({ status: 'ok', stages: { resolver: { attempts: 0, error: null }, enrich: { attempts: 0, error: null } } });
     });
 
     it('merges one person sent by four sources into one profile with aggregates', async () => {

@@ -95,6 +95,10 @@ export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRoutesD
   app.get('/v1/identity/settings', async (request) => settingsAnswer(await deps.graph.tenantSettings(request.tenantId)));
   app.put<{ Body: { default_region?: unknown; email_provider_rules?: unknown; identifier_sharing_limits?: unknown } | null }>('/v1/identity/settings', async (request, reply) => {
     const body = request.body ?? {};
+    // Not an object (text, an array): refused, rather than read as "every setting left out".
+    if (typeof body !== 'object' || Array.isArray(body)) {
+      return reply.code(400).send({ error: 'bad_request', message: 'send a JSON object such as {"default_region": "DE", "email_provider_rules": true}' });
+    }
     const region = body.default_region ?? null;
     if (region !== null && (typeof region !== 'string' || !/^[A-Z]{2}$/.test(region))) {
       return reply.code(400).send({ error: 'bad_request', message: 'default_region must be a two-letter ISO country code in capitals, or null' });
@@ -120,7 +124,8 @@ export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRoutesD
 
   // What a person should look at: merges the resolver refused and probable matches it did not link.
   app.get<{ Querystring: { limit?: string } }>('/v1/identity/review', async (request) => {
-    const limit = Math.min(1000, Math.max(1, Number(request.query.limit ?? 100) || 100));
+    // Documented as lenient: out of range is clamped, a fraction rounded down, not a number means 100.
+    const limit = Math.floor(Math.min(1000, Math.max(1, Number(request.query.limit ?? 100) || 100)));
     return deps.graph.reviewQueue(request.tenantId, limit);
   });
 

@@ -31,10 +31,19 @@ export function encodeCursor(occurredAtMs: number, eventId: string): string {
   return Buffer.from(JSON.stringify([occurredAtMs, eventId])).toString('base64url');
 }
 
+/** The times a cursor may hold: those of ClickHouse's DateTime64, in milliseconds. */
+const CURSOR_TIMES = { from: Date.UTC(1900, 0, 1), to: Date.UTC(2299, 11, 31, 23, 59, 59, 999) };
+const MAX_CURSOR_EVENT_ID = 256;
+
+/** The position a cursor of encodeCursor names, or null for anything else. */
 export function decodeCursor(cursor: string): { at: number; eventId: string } | null {
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && Number.isFinite(value[0]) && typeof value[1] === 'string') return { at: value[0], eventId: value[1] };
+    if (!Array.isArray(value) || value.length !== 2) return null;
+    const [at, eventId] = value as unknown[];
+    if (!Number.isInteger(at) || (at as number) < CURSOR_TIMES.from || (at as number) > CURSOR_TIMES.to) return null;
+    if (typeof eventId !== 'string' || eventId.length > MAX_CURSOR_EVENT_ID || eventId.includes('\u0000')) return null;
+    return { at: at as number, eventId };
   } catch {
     // not a cursor of ours
   }

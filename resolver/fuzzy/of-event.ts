@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { RawEvent } from '../../schemas/types.ts';
 import { personRecord, type PersonRecord } from './person.ts';
 
-const TRAIT_NAMES = {
+export const TRAIT_NAMES = {
   given: ['first_name', 'given_name', 'firstname'],
   surname: ['last_name', 'surname', 'family_name', 'lastname'],
   full: ['full_name', 'name'],

@@ -114,3 +114,30 @@ describe('survivorship: a split gives back what the merged profile brought', () 
     expect(subtractHistory(after, {})).toEqual(after);
   });
 });
+
+describe('survivorship: fields named like members of JavaScript objects', () => {
+  const names = ['constructor', 'toString', 'hasOwnProperty', 'valueOf', '__proto__', 'prototype'];
+
+  it.each(names)('keeps, merges, survives and subtracts a field named %s like any other', (name) => {
+    const values = Object.fromEntries([[name, t('x', 100)], ['city', t('Oakland', 100)]]);
+    const history = recordValues({}, values);
+    expect(Object.keys(history).sort()).toEqual([name, 'city'].sort());
+    const again = recordValues(history, Object.fromEntries([[name, t('y', 200, 'web')]]));
+    expect(survive(again)[name]).toEqual(t('y', 200, 'web'));
+    const merged = mergeHistories(again, history);
+    expect(merged[name]).toHaveLength(2);
+    expect(subtractHistory(merged, history)[name]!.map((c) => [c.value, c.count])).toEqual([['y', 1], ['x', 1]]);
+    // Stored as JSON and read back, the history is the same.
+    expect(survive(JSON.parse(JSON.stringify(again)))[name]).toEqual(t('y', 200, 'web'));
+  });
+
+  it('reads a rule only for a field that has one of its own', () => {
+    const history = recordValues({}, { constructor: t('first', 100) });
+    const later = recordValues(history, { constructor: t('second', 200) });
+    expect(survive(later, {})).toEqual(expect.objectContaining({ constructor: t('second', 200) }));
+    const rule: SurvivorshipRule = { rule: 'first_non_empty' };
+    expect(survive(later, { constructor: rule }).constructor).toEqual(t('first', 100));
+    const rules = parseRules({ __proto__x: { rule: 'most_recent' }, constructor: { rule: 'first_non_empty' } }, ['crm']) as Record<string, SurvivorshipRule>;
+    expect(Object.keys(rules).sort()).toEqual(['__proto__x', 'constructor']);
+  });
+});

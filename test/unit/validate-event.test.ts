@@ -59,7 +59,7 @@ describe('validateEnvelope: valid envelopes', () => {
     const event = accepted(
       validateEnvelope(
         envelope({
-          traits: { name: 'Ann', age: 42, vip: true, nickname: null, address: { city: 'Oakland', zip: '94601' }, tags: ['a', 'b'] },
+          traits: { name: 'Ann', age: 42, vip: true, nickname: null, shipping: { city: 'Oakland', zip: '94601' }, tags: ['a', 'b'] },
           properties: { amount: 12.5, items: [{ sku: 'X1', qty: 2 }] },
         }),
         'acme',
@@ -71,7 +71,7 @@ describe('validateEnvelope: valid envelopes', () => {
       age: 42,
       vip: true,
       nickname: null,
-      address: '{"city":"Oakland","zip":"94601"}',
+      shipping: '{"city":"Oakland","zip":"94601"}',
       tags: '["a","b"]',
     });
     expect(event.properties).toEqual({ amount: 12.5, items: '[{"sku":"X1","qty":2}]' });
@@ -253,5 +253,70 @@ describe('validateEnvelope: invalid envelopes', () => {
 
   it('rejects traits that are not an object', () => {
     expect(errorsOf(validateEnvelope(envelope({ traits: 'vip' }), 'acme', RECEIVED_AT)).map((e) => e.path)).toEqual(['/traits']);
+  });
+});
+
+describe('validateEnvelope: traits and properties the resolver can read', () => {
+  const traitErrors = (traits: Record<string, unknown>, properties: Record<string, unknown> = {}) =>
+    errorsOf(validateEnvelope(envelope({ traits, properties }), 'acme', RECEIVED_AT));
+
+  it.each(['constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__'])('refuses the trait and the property named %s, naming the path', (name) => {
+    expect(traitErrors({ [name]: 'x' }, { [name]: 1 })).toEqual([
+      { path: `/traits/${name}`, message: 'is a reserved name (a member of JavaScript objects); send the field under another name' },
+      { path: `/properties/${name}`, message: 'is a reserved name (a member of JavaScript objects); send the field under another name' },
+    ]);
+  });
+
+  it('refuses a __proto__ key of a parsed body (an own property, as JSON.parse makes it)', () => {
+    const traits = JSON.parse('{"__proto__": {"admin": true}, "first_name": "Ann"}');
+    expect(traitErrors(traits).map((e) => e.path)).toEqual(['/traits/__proto__']);
+  });
+
+  it('refuses a catalogued type\'s free-form property under a reserved name', () => {
+    const errors = errorsOf(order({ order_id: 'A-1', currency: 'USD', total_minor: 100, constructor: 'x' }));
+    expect(errors.map((e) => e.path)).toEqual(['/properties/constructor']);
+  });
+
+  it.each([
+    ['first_name', 123],
+    ['first_name', true],
+    ['last_name', { text: 'Lee' }],
+    ['date_of_birth', 19800101],
+    ['city', ['Oakland']],
+    ['gender', false],
+    ['locale', 1],
+  ])('refuses %s given as %j: it must be a string', (name, value) => {
+    expect(traitErrors({ [name]: value })).toEqual([{ path: `/traits/${name}`, message: 'must be a string' }]);
+  });
+
+  it('takes a postal code, house number or national ID given as a number as its decimal text', () => {
+    const event = accepted(validateEnvelope(envelope({ traits: { postal_code: 94105, house_number: 12, national_id: 123456789, zip: null } }), 'acme', RECEIVED_AT));
+    expect(event.traits).toEqual({ postal_code: '94105', house_number: '12', national_id: '123456789', zip: null });
+    expect(traitErrors({ postal_code: true })).toEqual([{ path: '/traits/postal_code', message: 'must be a string or a number' }]);
+  });
+
+  it('refuses a text trait longer than 512 characters, and keeps a long free-form one', () => {
+    expect(traitErrors({ city: 'x'.repeat(513) })).toEqual([{ path: '/traits/city', message: 'must be at most 512 characters' }]);
+    expect(accepted(validateEnvelope(envelope({ traits: { city: 'x'.repeat(512), note: 'y'.repeat(5000) } }), 'acme', RECEIVED_AT)).traits.note).toHaveLength(5000);
+  });
+
+  it('keeps numbers and booleans of the other traits', () => {
+    expect(accepted(validateEnvelope(envelope({ traits: { age: 42, vip: true, score: Infinity } }), 'acme', RECEIVED_AT)).traits).toEqual({ age: 42, vip: true, score: null });
+  });
+
+  it('reports every field of a record at once, and gives maps without a prototype', () => {
+    expect(traitErrors({ constructor: 'x', first_name: 1, city: 'Oakland', toString: 'y' }, { valueOf: 2 }).map((e) => e.path)).toEqual([
+      '/traits/constructor',
+      '/traits/first_name',
+      '/traits/toString',
+      '/properties/valueOf',
+    ]);
+    const event = accepted(validateEnvelope(envelope(), 'acme', RECEIVED_AT));
+    expect(Object.getPrototypeOf(event.traits)).toBeNull();
+    expect(Object.getPrototypeOf(event.properties)).toBeNull();
+  });
+
+  it('escapes / and ~ of a name in a path (JSON Pointer)', () => {
+    expect(traitErrors({ 'a/b~c': 'N\u0000L' })).toEqual([{ path: '/traits/a~1b~0c', message: 'contains a NUL character' }]);
   });
 });
