@@ -18,6 +18,8 @@ import { columnKey } from '../../ingest/columns.ts';
 import { personRecord, type PersonRecord } from '../fuzzy/person.ts';
 import { matchRecords, type MatchResult } from '../fuzzy/cluster.ts';
 import { clusteringQuality, type Quality } from '../fuzzy/metrics.ts';
+import { matchRecord } from '../match/record.ts';
+import { clusterRecords } from '../match/cluster-records.ts';
 import { seededRandom } from '../../ingest/demo-data.ts';
 import type { MatchModel } from '../fuzzy/model.ts';
 import type { RawEvent } from '../../schemas/types.ts';
@@ -171,22 +173,29 @@ export async function runDedupe(options: DedupeOptions): Promise<DedupeSummary> 
   });
   const linkThreshold = options.linkThreshold ?? 0.999;
   const reviewThreshold = options.reviewThreshold ?? 0.9;
-  // The model is estimated from the file in both engines; the in-memory engine also clusters.
-  const result: MatchResult = matchRecords(records, { linkThreshold, reviewThreshold, train: true, random: seededRandom(360) });
   let labels: string[];
   let confidence: number[];
   let tenant: string | null = null;
-  let reviews = result.reviews.length;
-  let links = result.links.length;
+  let reviews: number;
+  let links: number;
+  let candidates: number;
   if (options.inMemory) {
+    // Records to entities, with term frequencies and u estimated from the file.
+    const result = clusterRecords(records.map(matchRecord), { random: seededRandom(360), onProgress: options.onProgress });
     const ids = new Map<number, string>();
     labels = records.map((_, i) => {
-      const root = result.cluster[i]!;
+      const root = result.entity[i]!;
       if (!ids.has(root)) ids.set(root, randomUUID());
       return ids.get(root)!;
     });
     confidence = result.confidence;
+    reviews = result.reviews.length;
+    links = result.links;
+    candidates = result.candidates;
   } else {
+    // The model is estimated from the file and stored as the dedupe tenant's.
+    const result: MatchResult = matchRecords(records, { linkThreshold, reviewThreshold, train: true, random: seededRandom(360) });
+    candidates = result.candidates;
     tenant = `dedupe_${randomUUID().slice(0, 8)}`;
     const resolved = await resolveThroughGraph({ tenant, rows, mapping, value, records, model: result.model, linkThreshold, reviewThreshold, options });
     labels = resolved.labels;
@@ -204,7 +213,7 @@ export async function runDedupe(options: DedupeOptions): Promise<DedupeSummary> 
     tenant: options.keep ? tenant : null,
     records: records.length,
     clusters: new Set(labels).size,
-    candidates: result.candidates,
+    candidates,
     links,
     reviews,
     seconds: (performance.now() - started) / 1000,

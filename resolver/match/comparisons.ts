@@ -1,0 +1,259 @@
+/**
+ * The comparisons of two person records, each a list of levels from the most to the least alike
+ * (Fellegi-Sunter). A level's m is how often the records of one person show it: set from what
+ * the noise of real systems is (typos, nicknames, moves), the same for every tenant and layout,
+ * never fitted to a file. Its u, how often two different people show it, comes from the
+ * tenant's own records (random pairs), and for an exact match on a name, city, postcode or email
+ * domain from the frequency of that very value (frequencies.ts).
+ *
+ * A comparison with either value missing gives no level: no evidence either way. A level may
+ * veto a link: different given names (not a nickname, an initial or a typo) are a household
+ * member, not the same person; dates of birth more than ten years apart are a parent and child.
+ */
+import jaroWinkler from 'talisman/metrics/jaro-winkler.js';
+import { distance as levenshtein } from 'fastest-levenshtein';
+import { namesMayBeSame } from '../names/given-name.ts';
+import type { MatchRecord } from './record.ts';
+import type { TfField } from './frequencies.ts';
+
+export interface Level {
+  name: string;
+  /** P(level | same person). */
+  m: number;
+  /** Exact match adjusted by the frequency of the value of this field. */
+  tf?: TfField;
+  /** Two records at this level are never one person (unless a national ID agrees). */
+  veto?: string;
+  /**
+   * Too little to stand against a member that vetoes: an entity that matches the record only
+   * through an initial ("J") while another member's full name differs is someone else.
+   */
+  weak?: boolean;
+}
+
+export interface Comparison {
+  name: string;
+  levels: readonly Level[];
+  /** The level index, or -1 when either value is missing. */
+  level(a: MatchRecord, b: MatchRecord): number;
+}
+
+const jw = (a: string, b: string) => (a === b ? 1 : jaroWinkler(a, b));
+
+/** Levels by Jaro-Winkler similarity after exact: each threshold, then different. */
+function similarity(name: string, field: 'locality', levels: Level[], thresholds: number[]): Comparison {
+  return {
+    name,
+    levels,
+    level(a, b) {
+      const x = a[field];
+      const y = b[field];
+      if (!x || !y) return -1;
+      if (x === y) return 0;
+      const s = jw(x, y);
+      const i = thresholds.findIndex((t) => s >= t);
+      return i === -1 ? levels.length - 1 : i + 1;
+    },
+  };
+}
+
+/** Given name and surname written the other way round: each name present crosses to the other. */
+function swapped(a: MatchRecord, b: MatchRecord): boolean {
+  const cross = (x: string | null, y: string | null) => (x && y ? jw(x, y) >= 0.92 : null);
+  const one = cross(a.given, b.surname);
+  const other = cross(a.surname, b.given);
+  return (one === true && other !== false) || (other === true && one !== false);
+}
+
+const givenName: Comparison = {
+  name: 'given_name',
+  levels: [
+    { name: 'exact', m: 0.8, tf: 'given' },
+    { name: 'nickname', m: 0.05 },
+    { name: 'jw>=0.92', m: 0.07 },
+    { name: 'jw>=0.80', m: 0.03 },
+    { name: 'initial', m: 0.02, weak: true },
+    { name: 'swapped with the surname', m: 0.02 },
+    { name: 'different', m: 0.01, veto: 'different given names' },
+  ],
+  level(a, b) {
+    if (!a.given || !b.given) return -1;
+    if (a.given === b.given) return 0;
+    const initial = a.given.length === 1 || b.given.length === 1;
+    if (namesMayBeSame(a.given, b.given)) return initial ? 4 : 1;
+    if (initial) return 6;
+    const s = jw(a.given, b.given);
+    if (s >= 0.92) return 2;
+    if (s >= 0.8) return 3;
+    if (swapped(a, b)) return 5;
+    return 6;
+  },
+};
+
+const surname: Comparison = {
+  name: 'surname',
+  levels: [
+    { name: 'exact', m: 0.85, tf: 'surname' },
+    { name: 'jw>=0.92', m: 0.07 },
+    { name: 'jw>=0.80', m: 0.04 },
+    { name: 'swapped with the given name', m: 0.02 },
+    { name: 'different', m: 0.02 },
+  ],
+  level(a, b) {
+    if (!a.surname || !b.surname) return -1;
+    if (a.surname === b.surname) return 0;
+    const s = jw(a.surname, b.surname);
+    if (s >= 0.92) return 1;
+    if (s >= 0.8) return 2;
+    if (swapped(a, b)) return 3;
+    return 4;
+  },
+};
+
+/** One digit typed wrong, or two neighbouring digits swapped. */
+function typoOfDigits(x: string, y: string): boolean {
+  let diff = 0;
+  let first = -1;
+  for (let i = 0; i < 8; i++) {
+    if (x[i] !== y[i]) {
+      if (first < 0) first = i;
+      diff++;
+    }
+  }
+  if (diff === 1) return true;
+  return diff === 2 && first < 7 && x[first] === y[first + 1] && x[first + 1] === y[first];
+}
+
+const dateOfBirth: Comparison = {
+  name: 'date_of_birth',
+  levels: [
+    { name: 'exact', m: 0.88 },
+    { name: 'one digit or two swapped', m: 0.07 },
+    { name: 'day and month swapped', m: 0.02 },
+    { name: 'within a month', m: 0.01 },
+    { name: 'within a year', m: 0.005 },
+    { name: 'within ten years', m: 0.003 },
+    { name: 'different', m: 0.002, veto: 'dates of birth more than ten years apart' },
+  ],
+  level(a, b) {
+    const x = a.dob;
+    const y = b.dob;
+    if (!x || !y) return -1;
+    if (x === y) return 0;
+    if (typoOfDigits(x, y)) return 1;
+    if (x.slice(0, 4) === y.slice(0, 4) && x.slice(4, 6) === y.slice(6, 8) && x.slice(6, 8) === y.slice(4, 6)) return 2;
+    if (a.dobDay === null || b.dobDay === null) return x.slice(0, 4) === y.slice(0, 4) ? 4 : 6;
+    const days = Math.abs(a.dobDay - b.dobDay);
+    if (days <= 31) return 3;
+    if (days <= 366) return 4;
+    if (days <= 3653) return 5;
+    return 6;
+  },
+};
+
+function exact(name: string, field: 'region' | 'phone', mExact: number): Comparison {
+  return {
+    name,
+    levels: [
+      { name: 'exact', m: mExact },
+      { name: 'different', m: 1 - mExact },
+    ],
+    level(a, b) {
+      const x = a[field];
+      const y = b[field];
+      if (!x || !y) return -1;
+      return x === y ? 0 : 1;
+    },
+  };
+}
+
+const nationalId: Comparison = {
+  name: 'national_id',
+  levels: [
+    { name: 'exact', m: 0.88 },
+    { name: 'one edit', m: 0.08 },
+    { name: 'different', m: 0.04 },
+  ],
+  level(a, b) {
+    if (!a.nationalId || !b.nationalId) return -1;
+    if (a.nationalId === b.nationalId) return 0;
+    return levenshtein(a.nationalId, b.nationalId) === 1 ? 1 : 2;
+  },
+};
+
+const email: Comparison = {
+  name: 'email',
+  levels: [
+    { name: 'exact', m: 0.8 },
+    { name: 'local part exact', m: 0.06 },
+    { name: 'local part within two edits, same domain', m: 0.04, tf: 'emailDomain' },
+    { name: 'different', m: 0.1 },
+  ],
+  level(a, b) {
+    if (!a.email || !b.email) return -1;
+    if (a.email === b.email) return 0;
+    if (!a.emailLocal || !b.emailLocal) return 3;
+    if (a.emailLocal === b.emailLocal) return 1;
+    if (a.emailDomain === b.emailDomain && levenshtein(a.emailLocal, b.emailLocal) <= 2) return 2;
+    return 3;
+  },
+};
+
+/**
+ * The home: house number and street together, since they say one thing (counted apart, with the
+ * city and postcode, a shared address would count four times for everyone living there).
+ */
+const address: Comparison = {
+  name: 'address',
+  levels: [
+    { name: 'same house', m: 0.72 },
+    { name: 'same street, house number differs or missing', m: 0.08 },
+    { name: 'different', m: 0.2 },
+  ],
+  level(a, b) {
+    if (!a.street || !b.street) return -1;
+    const sameStreet = a.street === b.street || jw(a.street, b.street) >= 0.92;
+    if (!sameStreet) return 2;
+    return a.streetNumber && b.streetNumber && a.streetNumber === b.streetNumber ? 0 : 1;
+  },
+};
+
+/** The town: postcode, else city (each adjusted by how common it is), else near spellings of either. */
+const place: Comparison = {
+  name: 'place',
+  levels: [
+    { name: 'postcode exact', m: 0.75, tf: 'postcode' },
+    { name: 'city exact', m: 0.1, tf: 'city' },
+    { name: 'postcode one edit or city jw>=0.92', m: 0.06 },
+    { name: 'different', m: 0.09 },
+  ],
+  level(a, b) {
+    const postcodes = Boolean(a.postcode && b.postcode);
+    const cities = Boolean(a.city && b.city);
+    if (!postcodes && !cities) return -1;
+    if (postcodes && a.postcode === b.postcode) return 0;
+    if (cities && a.city === b.city) return 1;
+    if ((postcodes && levenshtein(a.postcode!, b.postcode!) === 1) || (cities && jw(a.city!, b.city!) >= 0.92)) return 2;
+    return 3;
+  },
+};
+
+/** The comparisons, in a fixed order. */
+export const COMPARISONS: readonly Comparison[] = [
+  givenName,
+  surname,
+  dateOfBirth,
+  address,
+  similarity('locality', 'locality', [
+    { name: 'exact', m: 0.8 },
+    { name: 'jw>=0.90', m: 0.1 },
+    { name: 'different', m: 0.1 },
+  ], [0.9]),
+  place,
+  exact('region', 'region', 0.9),
+  nationalId,
+  email,
+  exact('phone', 'phone', 0.7),
+];
+
+export const NATIONAL_ID = COMPARISONS.indexOf(nationalId);

@@ -1,0 +1,156 @@
+/**
+ * A record scored against an entity as a whole (Senzing: match records to entities, not records
+ * to records): for each comparison, the best level any member shows, so an entity known by a
+ * nickname and a full name, an old and a new address, matches the record through whichever
+ * member agrees. The weight of a level is log2(m / u), with u of an exact name, city or postcode
+ * the frequency of that value; a veto level (different given names, dates of birth ten years
+ * apart) refuses the link outright unless a national ID agrees.
+ *
+ * The link threshold grows with the number of entities the record could belong to (the prior
+ * odds that it is one particular entity fall as the tenant grows): a weight W links when
+ * W - log2(entities) clears the log-odds of the precision wanted.
+ */
+import { COMPARISONS, NATIONAL_ID, type Comparison } from './comparisons.ts';
+import type { FrequencyTable } from './frequencies.ts';
+import { tfValue } from './frequencies.ts';
+import type { MatchRecord } from './record.ts';
+
+export interface Contribution {
+  comparison: string;
+  level: string;
+  weight: number;
+}
+
+export interface EntityScore {
+  /** Sum of the levels' match weights (log2 Bayes factor). */
+  weight: number;
+  /** Why the link is refused whatever the weight; null when nothing vetoes it. */
+  veto: string | null;
+  contributions: Contribution[];
+}
+
+export interface MatchModel {
+  /** P(level | different people), per comparison and level, from random pairs of the tenant's records. */
+  u: number[][];
+}
+
+/** Log-odds above the prior a link needs: log2(0.99 / 0.01) for a precision of 0.99, plus a margin. */
+export const LINK_LOG_ODDS = 8.6;
+/** Below the link, a probable match worth a person's look. */
+export const REVIEW_LOG_ODDS = 2;
+/** Share of arriving records that belong to an entity already known (for the prior). */
+const PRIOR_DUPLICATE_SHARE = 0.5;
+
+export const linkWeight = (entities: number) => Math.log2(Math.max(2, entities)) - Math.log2(PRIOR_DUPLICATE_SHARE) + LINK_LOG_ODDS;
+export const reviewWeight = (entities: number) => Math.log2(Math.max(2, entities)) - Math.log2(PRIOR_DUPLICATE_SHARE) + REVIEW_LOG_ODDS;
+
+/** The probability that the record is this entity, from the weight and the number of entities. */
+export function matchProbability(weight: number, entities: number): number {
+  const logOdds = weight - Math.log2(Math.max(2, entities)) + Math.log2(PRIOR_DUPLICATE_SHARE);
+  const odds = 2 ** logOdds;
+  return Number.isFinite(odds) ? odds / (1 + odds) : 1;
+}
+
+/** u for every level from generic expectations, for a tenant with too few records to estimate. */
+export function defaultModel(comparisons: readonly Comparison[] = COMPARISONS): MatchModel {
+  return {
+    u: comparisons.map((c) => {
+      const n = c.levels.length;
+      return c.levels.map((_, i) => (i === 0 ? 0.01 : i === n - 1 ? 0.9 : 0.09 / Math.max(1, n - 2)));
+    }),
+  };
+}
+
+/** Pairs' worth of the generic u each estimate starts from, so a field the records seldom hold keeps it. */
+const PRIOR_PAIRS = 200;
+
+/** u estimated from random pairs of records (nearly all of different people), starting from the generic u. */
+export function estimateModel(records: readonly MatchRecord[], random: () => number, samples = 200_000, comparisons: readonly Comparison[] = COMPARISONS): MatchModel {
+  const prior = defaultModel(comparisons);
+  if (records.length < 50) return prior;
+  const counts = prior.u.map((levels) => levels.map((u) => u * PRIOR_PAIRS));
+  for (let s = 0; s < samples; s++) {
+    const a = records[Math.floor(random() * records.length)]!;
+    const b = records[Math.floor(random() * records.length)]!;
+    if (a === b) continue;
+    comparisons.forEach((c, i) => {
+      const level = c.level(a, b);
+      if (level >= 0) counts[i]![level]!++;
+    });
+  }
+  return { u: counts.map((levels) => levels.map((n) => n / levels.reduce((x, y) => x + y, 0))) };
+}
+
+export interface Scorer {
+  /** The record against the members of an entity. */
+  score(record: MatchRecord, members: readonly MatchRecord[]): EntityScore;
+  /** Two entities against each other: the best level of any pair of their members. */
+  scoreEntities(a: readonly MatchRecord[], b: readonly MatchRecord[]): EntityScore;
+}
+
+export function createScorer(model: MatchModel, frequencies: FrequencyTable, comparisons: readonly Comparison[] = COMPARISONS): Scorer {
+  const weights = model.u.map((levels, c) => levels.map((u, l) => Math.log2(comparisons[c]!.levels[l]!.m / Math.max(u, 1e-9))));
+  /** The weight of a level for this pair, adjusted by the value's frequency where the level says so. */
+  const weightOf = (c: number, level: number, a: MatchRecord, b: MatchRecord) => {
+    const spec = comparisons[c]!.levels[level]!;
+    if (!spec.tf) return weights[c]![level]!;
+    const value = level === 0 ? tfValue(a, spec.tf) : tfValue(a, spec.tf) === tfValue(b, spec.tf) ? tfValue(a, spec.tf) : null;
+    if (value === null) return weights[c]![level]!;
+    // An exact match: u is the value's frequency. A partial level that needs the field equal (an
+    // email's local part within two edits at the same domain): its u scaled by how much more or
+    // less common this value is than the field's values are on average.
+    const frequency = frequencies.frequency(spec.tf, value);
+    if (frequency === null) return weights[c]![level]!;
+    const u = level === 0 ? frequency : model.u[c]![level]! * Math.min(1, frequency / frequencies.agreement(spec.tf));
+    return Math.log2(spec.m / Math.max(u, 1e-9));
+  };
+
+  function best(pairs: Iterable<[MatchRecord, MatchRecord]>): EntityScore {
+    const levels = comparisons.map(() => -1);
+    const bestWeights = comparisons.map(() => -Infinity);
+    /** Per comparison, whether some pair showed a veto level (what a weak best level cannot stand against). */
+    const vetoed = comparisons.map(() => false);
+    for (const [a, b] of pairs) {
+      for (let c = 0; c < comparisons.length; c++) {
+        const level = comparisons[c]!.level(a, b);
+        if (level < 0) continue;
+        if (comparisons[c]!.levels[level]!.veto) vetoed[c] = true;
+        const current = levels[c]!;
+        if (current >= 0 && level > current) continue;
+        const w = weightOf(c, level, a, b);
+        if (current < 0 || level < current || w > bestWeights[c]!) {
+          levels[c] = level;
+          bestWeights[c] = w;
+        }
+      }
+    }
+    let weight = 0;
+    let veto: string | null = null;
+    const contributions: Contribution[] = [];
+    const idAgrees = levels[NATIONAL_ID]! === 0 || levels[NATIONAL_ID]! === 1;
+    levels.forEach((level, c) => {
+      if (level < 0) return;
+      const spec = comparisons[c]!.levels[level]!;
+      weight += bestWeights[c]!;
+      contributions.push({ comparison: comparisons[c]!.name, level: spec.name, weight: bestWeights[c]! });
+      if (!idAgrees && veto === null) {
+        if (spec.veto) veto = spec.veto;
+        else if (spec.weak && vetoed[c]) veto = comparisons[c]!.levels.find((l) => l.veto)!.veto!;
+      }
+    });
+    return { weight, veto, contributions };
+  }
+
+  return {
+    score(record, members) {
+      return best((function* () {
+        for (const m of members) yield [record, m] as [MatchRecord, MatchRecord];
+      })());
+    },
+    scoreEntities(a, b) {
+      return best((function* () {
+        for (const x of a) for (const y of b) yield [x, y] as [MatchRecord, MatchRecord];
+      })());
+    },
+  };
+}
