@@ -186,9 +186,9 @@ export function* peopleRecords(options: PeopleOptions): Generator<Record<string,
       const dob = twin ? { ...twin.dob } : { y: year, m: int(1, 12), d: int(1, 28) };
       // A child named after a parent (a junior): the whole name shared, the date of birth not.
       // Otherwise no two of a household share a given name.
-      let g = child && chance(0.04) ? members[0]!.given : given();
-      for (let tries = 0; tries < 20 && g !== members[0]?.given && members.some((m) => m.given === g); tries++) g = given();
-      if (!(child && g === members[0]?.given) && members.some((m) => m.given === g)) g = `${g}${k}`;
+      const junior = child && chance(0.04);
+      let g = junior ? members[0]!.given : given();
+      while (!junior && members.some((m) => m.given === g)) g = given();
       const s = k === 1 && chance(0.2) ? surname() : family;
       const p: Person = {
         id: `p${personSeq++}`,

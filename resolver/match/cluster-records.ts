@@ -29,7 +29,7 @@ export interface ClusterResult {
   candidates: number;
   links: number;
   merges: number;
-  /** Merges refused: the record matched several entities that did not match each other. */
+  /** Records left apart: they matched several entities that did not match each other. */
   refusedMerges: number;
   reviews: { record: number; entity: number; score: EntityScore }[];
   closedKeys: number;
@@ -60,18 +60,26 @@ export function clusterRecords(records: readonly MatchRecord[], options: Cluster
       .map((entity) => ({ entity, score: scorer.score(record, index.members(entity)) }))
       .sort((a, b) => b.score.weight - a.score.weight);
     const linking = scored.filter((s) => s.score.veto === null && s.score.weight >= link);
-    if (linking.length === 0) {
+    // Several entities that do not match each other: the record could be either (a parent and
+    // a child of one name, the record without a date of birth). It joins neither; a person decides.
+    const ambiguous = linking.length > 1 && linking.slice(1).some((other) => {
+      const together = scorer.scoreEntities(index.members(linking[0]!.entity), index.members(other.entity));
+      return together.veto !== null || together.weight < link;
+    });
+    if (ambiguous) {
+      entityOf[i] = index.create(record);
+      reviews.push({ record: i, entity: linking[0]!.entity, score: linking[0]!.score });
+      refusedMerges++;
+    } else if (linking.length === 0) {
       entityOf[i] = index.create(record);
       const probable = scored.find((s) => s.score.weight >= review);
       if (probable) reviews.push({ record: i, entity: probable.entity, score: probable.score });
     } else {
       let entity = linking[0]!.entity;
+      // Every other entity it clears matches the best one: they are one person.
       for (const other of linking.slice(1)) {
-        const together = scorer.scoreEntities(index.members(entity), index.members(other.entity));
-        if (together.veto === null && together.weight >= link) {
-          entity = index.merge(entity, other.entity);
-          merges++;
-        } else refusedMerges++;
+        entity = index.merge(entity, other.entity);
+        merges++;
       }
       index.add(entity, record);
       entityOf[i] = entity;
