@@ -154,7 +154,7 @@ export async function main(argv: string[]): Promise<void> {
       });
       if (progress) process.stderr.write('\n');
       const lines = [
-        `${summary.records} records -> ${summary.clusters} clusters through the ${summary.engine === 'memory' ? 'in-memory matcher' : 'resolver'} (${summary.candidates} candidate pairs, ${summary.links} links, ${summary.reviews} suggested for review) in ${summary.seconds.toFixed(1)} s; written to ${options.out}`,
+        `${summary.records} records -> ${summary.clusters} clusters through the ${summary.engine === 'memory' ? 'in-memory matcher' : 'resolver'} (${summary.candidates === null ? '' : `${summary.candidates} candidates scored, `}${summary.links} links, ${summary.reviews} suggested for review) in ${summary.seconds.toFixed(1)} s; written to ${options.out}`,
       ];
       if (summary.tenant) lines.push(`kept as tenant ${summary.tenant}`);
       if (summary.quality) {

@@ -32,6 +32,7 @@ import {
   linkOf,
   sameTraits,
   scoreAgainst,
+  fuzzyLinksOf,
   traitsOf,
   type PreparedEvent,
   type ProfileRow,
@@ -42,7 +43,7 @@ import type { Resolution } from './graph-store.ts';
 
 export interface BatchContext {
   rulesOf(client: pg.PoolClient, tenantId: string): Promise<Record<string, SurvivorshipRule>>;
-  matchingOf(client: pg.PoolClient, tenantId: string): Promise<TenantMatching & { weights: number[][] }>;
+  matchingOf(client: pg.PoolClient, tenantId: string): Promise<TenantMatching>;
   /** The single-event path, for merges and redeliveries (its locks are already held). */
   resolveOne(client: pg.PoolClient, prepared: PreparedEvent): Promise<Resolution>;
   maxBlockProfiles: number;
@@ -222,7 +223,7 @@ async function loadState(client: pg.PoolClient, items: PreparedEvent[], ctx: Bat
       for (const p of withRecords) {
         const matching = await ctx.matchingOf(client, p.event.tenant_id);
         for (const id of membersOf(state, p)) {
-          const score = scoreAgainst(p.record!, state.records.get(id) ?? [], matching, matching.weights);
+          const score = scoreAgainst(p.record!, state.records.get(id) ?? [], matching);
           if (score && score.probability >= matching.linkThreshold) wanted.set(id, { tenantId: p.event.tenant_id, id });
         }
       }
@@ -382,11 +383,11 @@ export async function resolveLockedBatch(client: pg.PoolClient, items: PreparedE
     const scores = new Map<string, PairScore>();
     if (record) {
       for (const id of membersOf(state, p, ctx.maxBlockProfiles)) {
-        const score = scoreAgainst(record, state.records.get(id) ?? [], matching!, matching!.weights);
+        const score = scoreAgainst(record, state.records.get(id) ?? [], matching!);
         if (score) scores.set(id, score);
       }
     }
-    const fuzzyLinks = new Map([...scores].filter(([, s]) => s.probability >= matching!.linkThreshold));
+    const fuzzyLinks = record ? fuzzyLinksOf(scores, (id) => state.records.get(id) ?? [], matching!) : new Map<string, PairScore>();
     const candidateIds = [...new Set([...identifiers.map(ownerOf).filter((id): id is string => id !== undefined), ...fuzzyLinks.keys()])].sort();
     await loadProfiles(client, state, candidateIds.map((id) => ({ tenantId, id })));
     const candidates = candidateIds.map((id) => state.profiles.get(id)!.row);
@@ -559,7 +560,7 @@ async function guardLookAlikes(client: pg.PoolClient, items: PreparedEvent[], st
   for (const r of newcomers) {
     for (const p of byKey.get(blockKey(r.tenant_id, r.key)) ?? []) {
       const matching = await ctx.matchingOf(client, p.event.tenant_id);
-      const score = scoreAgainst(p.record!, theirs.get(r.customer360_id) ?? [], matching, matching.weights);
+      const score = scoreAgainst(p.record!, theirs.get(r.customer360_id) ?? [], matching);
       if (score && score.probability >= matching.linkThreshold) {
         throw new LookAlikeRaceError('a look-alike record was resolved meanwhile by another resolver');
       }

@@ -9,13 +9,17 @@ import { distance as levenshtein } from 'fastest-levenshtein';
 import type { MatchedRule, RawEvent } from '../schemas/types.ts';
 import { CONFIDENCE, STRENGTH, identifierKey, matchRule, type Identifier } from './identifiers.ts';
 import { blockingKeys } from './fuzzy/blocking.ts';
-import { comparisonVector } from './fuzzy/compare.ts';
-import { scoreVector, type Contribution, type MatchModel, type PairScore } from './fuzzy/model.ts';
+import type { Contribution, PairScore } from './fuzzy/model.ts';
+import { matchRecord } from './match/record.ts';
+import { matchProbability } from './match/entity-score.ts';
+import type { TenantMatching } from './match/tenant-matching.ts';
 import { givenNameOf, personRecordOfEvent } from './fuzzy/of-event.ts';
 import type { PersonRecord } from './fuzzy/person.ts';
 import { historyOf, type TraitHistory } from './survivorship.ts';
 import { namesMayBeSame } from './names/given-name.ts';
 import { foldText } from './names/fold.ts';
+
+export type { TenantMatching };
 
 export interface TraitValue {
   value: string;
@@ -34,12 +38,6 @@ export interface ProfileRow {
   deleted_at?: Date | null;
 }
 
-/** A tenant's match model and thresholds, with the weights computed once. */
-export interface TenantMatching {
-  model: MatchModel;
-  linkThreshold: number;
-  reviewThreshold: number;
-}
 
 /** The value history of a profile; a profile from before histories starts from its survived values. */
 export function historyOfRow(row: ProfileRow): TraitHistory {
@@ -99,20 +97,35 @@ export function prepareEvent(event: RawEvent, identifiers: Identifier[]): Prepar
 }
 
 /**
- * The best score of a profile's stored records against the event's record, when at or above the
- * review threshold. Household members share a surname and an address: clearly different given
- * names (not swapped with the surname) link only when a national ID agrees within one edit.
+ * The event's record scored against a profile as a whole (all its stored person records: the
+ * entity matcher, resolver/match/): the probability that the record is that profile, when at or
+ * above the review threshold and nothing vetoes it (different given names, dates of birth more
+ * than ten years apart, unless a national ID agrees).
  */
-export function scoreAgainst(record: PersonRecord, theirs: Iterable<PersonRecord>, matching: TenantMatching, w: number[][]): PairScore | null {
-  let best: PairScore | null = null;
-  for (const other of theirs) {
-    const givenConflict =
-      record.given && other.given && givenNamesConflict(record.given, other.given) && !(other.surname && !givenNamesConflict(record.given, other.surname));
-    if (givenConflict && !(record.sourceId && other.sourceId && levenshtein(record.sourceId, other.sourceId) <= 1)) continue;
-    const score = scoreVector(matching.model, comparisonVector(record, other), w);
-    if (score.probability >= matching.reviewThreshold && (!best || score.probability > best.probability)) best = score;
+export function scoreAgainst(record: PersonRecord, theirs: Iterable<PersonRecord>, matching: TenantMatching): PairScore | null {
+  const members = [...theirs].map(matchRecord);
+  if (members.length === 0) return null;
+  const score = matching.scorer.score(matchRecord(record), members);
+  if (score.veto !== null) return null;
+  const probability = matchProbability(score.weight, matching.entities);
+  return probability >= matching.reviewThreshold ? { score: score.weight, probability, contributions: score.contributions } : null;
+}
+
+/**
+ * The profiles an event links to by its fuzzy evidence: those at or above the link threshold,
+ * when they are one person. A record that clears the threshold for several profiles that do not
+ * match each other (a parent and a child of one name, a record without a date of birth) links to
+ * none of them: one record must not chain two people together; they stay probable matches for review.
+ */
+export function fuzzyLinksOf(scores: Map<string, PairScore>, recordsOf: (id: string) => PersonRecord[], matching: TenantMatching): Map<string, PairScore> {
+  const links = [...scores].filter(([, s]) => s.probability >= matching.linkThreshold).sort((a, b) => b[1].probability - a[1].probability || (a[0] < b[0] ? -1 : 1));
+  if (links.length <= 1) return new Map(links);
+  const best = recordsOf(links[0]![0]).map(matchRecord);
+  for (const [id] of links.slice(1)) {
+    const together = matching.scorer.scoreEntities(best, recordsOf(id).map(matchRecord));
+    if (together.veto !== null || matchProbability(together.weight, matching.entities) < matching.linkThreshold) return new Map();
   }
-  return best;
+  return new Map(links);
 }
 
 /**

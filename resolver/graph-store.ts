@@ -13,7 +13,8 @@ import type pg from 'pg';
 import type { MatchedRule, ProfileChange, ProfileChangeKind, RawEvent } from '../schemas/types.ts';
 import { identifierKey, type Identifier, type IdentifierType } from './identifiers.ts';
 import { blockingKeys } from './fuzzy/blocking.ts';
-import { defaultModel, weights, type MatchModel, type PairScore } from './fuzzy/model.ts';
+import type { PairScore } from './fuzzy/model.ts';
+import { DEFAULT_THRESHOLDS, loadTenantMatching } from './match/tenant-matching.ts';
 import { recordFingerprint } from './fuzzy/of-event.ts';
 import type { PersonRecord } from './fuzzy/person.ts';
 import { mergeHistories, recordValues, subtractHistory, survive, type SurvivorshipRule, type TraitHistory } from './survivorship.ts';
@@ -27,6 +28,7 @@ import {
   prepareEvent,
   sameTraits,
   scoreAgainst,
+  fuzzyLinksOf,
   traitsOf,
   type PreparedEvent,
   type ProfileRow,
@@ -162,8 +164,8 @@ async function renumberConsent(client: pg.PoolClient, tenantId: string, customer
 
 export class SplitError extends Error {}
 
-/** Without a model of its own, a tenant links at 0.999 and suggests reviews from 0.9. */
-export const DEFAULT_MATCHING: TenantMatching = { model: defaultModel(), linkThreshold: 0.999, reviewThreshold: 0.9 };
+/** Without thresholds of its own, a tenant links at a probability of 0.99 and suggests reviews from 0.8. */
+export const DEFAULT_MATCHING = DEFAULT_THRESHOLDS;
 
 /** A blocking key shared by more profiles than this finds no candidates: too common to tell people apart. */
 export const MAX_BLOCK_PROFILES = 200;
@@ -176,6 +178,8 @@ export const MAX_BLOCK_PROFILES = 200;
 export const MAX_PROFILE_IDENTIFIERS = 100;
 export const MAX_MERGE_PROFILES = 10;
 const MODEL_CACHE_MS = 30_000;
+/** Profiles below which a tenant's matching snapshot is refreshed every second. */
+const SMALL_TENANT = 20_000;
 
 /** Identity settings of a tenant. */
 export interface TenantSettings {
@@ -203,17 +207,19 @@ export function createGraphStore(pool: pg.Pool) {
     rulesCache.set(tenantId, { rules, until: Date.now() + MODEL_CACHE_MS });
     return rules;
   }
-  const matchingCache = new Map<string, { matching: TenantMatching & { weights: number[][] }; until: number }>();
-  async function matchingOf(client: pg.PoolClient, tenantId: string) {
+  // A tenant's frequencies, u and profile count, kept a while (a small tenant's only a second:
+  // it grows fast, and the prior odds that a record is one of its profiles with it).
+  const matchingCache = new Map<string, { matching: TenantMatching; until: number }>();
+  async function matchingOf(client: pg.PoolClient, tenantId: string): Promise<TenantMatching> {
     const hit = matchingCache.get(tenantId);
     if (hit && hit.until > Date.now()) return hit.matching;
-    const { rows } = await client.query<{ model: MatchModel; link_threshold: number; review_threshold: number }>(
-      'SELECT model, link_threshold, review_threshold FROM match_models WHERE tenant_id = $1',
+    const { rows } = await client.query<{ link_threshold: number; review_threshold: number }>(
+      'SELECT link_threshold, review_threshold FROM match_models WHERE tenant_id = $1',
       [tenantId],
     );
-    const base = rows[0] ? { model: rows[0].model, linkThreshold: rows[0].link_threshold, reviewThreshold: rows[0].review_threshold } : DEFAULT_MATCHING;
-    const matching = { ...base, weights: weights(base.model) };
-    matchingCache.set(tenantId, { matching, until: Date.now() + MODEL_CACHE_MS });
+    const thresholds = rows[0] ? { linkThreshold: rows[0].link_threshold, reviewThreshold: rows[0].review_threshold } : DEFAULT_THRESHOLDS;
+    const matching = await loadTenantMatching(client, tenantId, thresholds);
+    matchingCache.set(tenantId, { matching, until: Date.now() + (matching.entities < SMALL_TENANT ? 1000 : MODEL_CACHE_MS) });
     return matching;
   }
 
@@ -231,7 +237,7 @@ export function createGraphStore(pool: pg.Pool) {
       [tenantId, keys, MAX_BLOCK_PROFILES],
     );
     const scores = new Map<string, PairScore>();
-    if (ids.length === 0) return { matching, scores };
+    if (ids.length === 0) return { matching, scores, recordsOf: (_id: string): PersonRecord[] => [] };
     const { rows } = await client.query<{ customer360_id: string; record: PersonRecord }>(
       'SELECT customer360_id, record FROM person_records WHERE tenant_id = $1 AND customer360_id = ANY($2::uuid[])',
       [tenantId, ids.map((r) => r.customer360_id)],
@@ -239,10 +245,10 @@ export function createGraphStore(pool: pg.Pool) {
     const byProfile = new Map<string, PersonRecord[]>();
     for (const row of rows) byProfile.set(row.customer360_id, [...(byProfile.get(row.customer360_id) ?? []), row.record]);
     for (const [id, theirs] of byProfile) {
-      const score = scoreAgainst(record, theirs, matching, matching.weights);
+      const score = scoreAgainst(record, theirs, matching);
       if (score) scores.set(id, score);
     }
-    return { matching, scores };
+    return { matching, scores, recordsOf: (id: string) => byProfile.get(id) ?? [] };
   }
 
   /** Keeps the event's person record and its blocking keys with the profile. */
@@ -445,7 +451,7 @@ export function createGraphStore(pool: pg.Pool) {
         ).rows
       : [];
     const fuzzy = record ? await fuzzyCandidates(client, tenantId, record, recordKeys) : null;
-    const fuzzyLinks = new Map([...(fuzzy?.scores ?? [])].filter(([, score]) => score.probability >= fuzzy!.matching.linkThreshold));
+    const fuzzyLinks = fuzzy ? fuzzyLinksOf(fuzzy.scores, fuzzy.recordsOf, fuzzy.matching) : new Map<string, PairScore>();
     const candidateIds = [...new Set([...owned.map((o) => o.customer360_id), ...fuzzyLinks.keys()])].sort();
     const candidates = candidateIds.length
       ? (

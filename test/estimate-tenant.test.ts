@@ -211,7 +211,7 @@ describe('re-estimating a tenant match model from its stream', () => {
     expect(written.stdout).toContain('a uniform sample of 1,500 of');
     expect(written.stdout).toContain('Written to match_models');
     // No model of its own before: the default thresholds.
-    expect(await modelRow(D)).toMatchObject({ link_threshold: 0.999, review_threshold: 0.9 });
+    expect(await modelRow(D)).toMatchObject({ link_threshold: 0.99, review_threshold: 0.8 });
 
     await expect(cli('--tenant', B)).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('at least 1000 are needed') });
     await expect(cli('--tenant', B, '--sample', 'lots')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--sample') });

@@ -76,7 +76,8 @@ export interface DedupeSummary {
   tenant: string | null;
   records: number;
   clusters: number;
-  candidates: number;
+  /** Candidate entities scored (the in-memory matcher counts them; the resolver does not). */
+  candidates: number | null;
   links: number;
   reviews: number;
   seconds: number;
@@ -171,14 +172,12 @@ export async function runDedupe(options: DedupeOptions): Promise<DedupeSummary> 
       phone: value(row, 'phone'),
     });
   });
-  const linkThreshold = options.linkThreshold ?? 0.999;
-  const reviewThreshold = options.reviewThreshold ?? 0.9;
   let labels: string[];
   let confidence: number[];
   let tenant: string | null = null;
   let reviews: number;
   let links: number;
-  let candidates: number;
+  let candidates: number | null;
   if (options.inMemory) {
     // Records to entities, with term frequencies and u estimated from the file.
     const result = clusterRecords(records.map(matchRecord), { random: seededRandom(360), onProgress: options.onProgress });
@@ -193,11 +192,10 @@ export async function runDedupe(options: DedupeOptions): Promise<DedupeSummary> 
     links = result.links;
     candidates = result.candidates;
   } else {
-    // The model is estimated from the file and stored as the dedupe tenant's.
-    const result: MatchResult = matchRecords(records, { linkThreshold, reviewThreshold, train: true, random: seededRandom(360) });
-    candidates = result.candidates;
+    // The resolver scores against the tenant's own records as they arrive (frequencies, u).
     tenant = `dedupe_${randomUUID().slice(0, 8)}`;
-    const resolved = await resolveThroughGraph({ tenant, rows, mapping, value, records, model: result.model, linkThreshold, reviewThreshold, options });
+    const resolved = await resolveThroughGraph({ tenant, rows, mapping, value, records, linkThreshold: options.linkThreshold, reviewThreshold: options.reviewThreshold, options });
+    candidates = null;
     labels = resolved.labels;
     confidence = resolved.confidence;
     reviews = resolved.reviews;
@@ -230,9 +228,9 @@ async function resolveThroughGraph(args: {
   mapping: Map<DedupeField, string>;
   value: (row: Record<string, string>, field: DedupeField) => string;
   records: PersonRecord[];
-  model: MatchModel;
-  linkThreshold: number;
-  reviewThreshold: number;
+  /** Thresholds of the dedupe tenant; the resolver's defaults when absent. */
+  linkThreshold?: number;
+  reviewThreshold?: number;
   options: DedupeOptions;
 }): Promise<{ labels: string[]; confidence: number[]; reviews: number; links: number }> {
   const { loadConfig } = await import('../../platform/config.ts');
@@ -242,13 +240,16 @@ async function resolveThroughGraph(args: {
   const { extractIdentifiers } = await import('../identifiers.ts');
   const config = loadConfig(process.env, args.options.databaseUrl ? { databaseUrl: args.options.databaseUrl } : {});
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
-  const { tenant, rows, value, model } = args;
+  const { tenant, rows, value } = args;
   return withToolPostgres(config, logger, async (postgres) => {
     const pool = postgres.pool;
-    await pool.query(
-      'INSERT INTO match_models (tenant_id, model, link_threshold, review_threshold) VALUES ($1, $2, $3, $4)',
-      [tenant, JSON.stringify(model), args.linkThreshold, args.reviewThreshold],
-    );
+    if (args.linkThreshold !== undefined || args.reviewThreshold !== undefined) {
+      const { DEFAULT_MATCHING } = await import('../graph-store.ts');
+      await pool.query(
+        'INSERT INTO match_models (tenant_id, model, link_threshold, review_threshold) VALUES ($1, $2, $3, $4)',
+        [tenant, '{}', args.linkThreshold ?? DEFAULT_MATCHING.linkThreshold, args.reviewThreshold ?? DEFAULT_MATCHING.reviewThreshold],
+      );
+    }
     try {
       const graph = createGraphStore(pool);
       const received = Date.now();

@@ -20,6 +20,8 @@ export interface Level {
   name: string;
   /** P(level | same person). */
   m: number;
+  /** P(level | two different people) before the tenant's records say: a generic prior. */
+  u: number;
   /** Exact match adjusted by the frequency of the value of this field. */
   tf?: TfField;
   /** Two records at this level are never one person (unless a national ID agrees). */
@@ -98,13 +100,13 @@ function typoOfLetters(x: string, y: string): boolean {
 const givenName: Comparison = {
   name: 'given_name',
   levels: [
-    { name: 'exact', m: 0.8, tf: 'given' },
-    { name: 'nickname', m: 0.05 },
-    { name: 'one typo', m: 0.08 },
-    { name: 'two typos', m: 0.03 },
-    { name: 'initial', m: 0.02, weak: true },
-    { name: 'swapped with the surname', m: 0.02 },
-    { name: 'different', m: 0.01, veto: 'different given names' },
+    { name: 'exact', m: 0.8, u: 0.01, tf: 'given' },
+    { name: 'nickname', m: 0.05, u: 0.002 },
+    { name: 'one typo', m: 0.08, u: 0.002 },
+    { name: 'two typos', m: 0.03, u: 0.002 },
+    { name: 'initial', m: 0.02, u: 0.05, weak: true },
+    { name: 'swapped with the surname', m: 0.02, u: 0.0001 },
+    { name: 'different', m: 0.01, u: 0.93, veto: 'different given names' },
   ],
   level(a, b) {
     if (!a.given || !b.given) return -1;
@@ -123,10 +125,10 @@ const givenName: Comparison = {
 const surname: Comparison = {
   name: 'surname',
   levels: [
-    { name: 'exact', m: 0.85, tf: 'surname' },
-    { name: 'jw>=0.92', m: 0.07 },
-    { name: 'jw>=0.80', m: 0.04 },
-    { name: 'different', m: 0.02 },
+    { name: 'exact', m: 0.85, u: 0.005, tf: 'surname' },
+    { name: 'jw>=0.92', m: 0.07, u: 0.002 },
+    { name: 'jw>=0.80', m: 0.04, u: 0.01 },
+    { name: 'different', m: 0.02, u: 0.98 },
   ],
   level(a, b) {
     if (!a.surname || !b.surname) return -1;
@@ -157,13 +159,13 @@ function typoOfDigits(x: string, y: string): boolean {
 const dateOfBirth: Comparison = {
   name: 'date_of_birth',
   levels: [
-    { name: 'exact', m: 0.88 },
-    { name: 'one digit or two swapped', m: 0.07 },
-    { name: 'day and month swapped', m: 0.02 },
-    { name: 'within a month', m: 0.01 },
-    { name: 'within a year', m: 0.005 },
-    { name: 'within ten years', m: 0.003 },
-    { name: 'different', m: 0.002, veto: 'dates of birth more than ten years apart' },
+    { name: 'exact', m: 0.88, u: 0.0001 },
+    { name: 'one digit or two swapped', m: 0.07, u: 0.001 },
+    { name: 'day and month swapped', m: 0.02, u: 0.0001 },
+    { name: 'within a month', m: 0.01, u: 0.003 },
+    { name: 'within a year', m: 0.005, u: 0.03 },
+    { name: 'within ten years', m: 0.003, u: 0.25 },
+    { name: 'different', m: 0.002, u: 0.72, veto: 'dates of birth more than ten years apart' },
   ],
   level(a, b) {
     const x = a.dob;
@@ -181,12 +183,12 @@ const dateOfBirth: Comparison = {
   },
 };
 
-function exact(name: string, field: 'region' | 'phone', mExact: number): Comparison {
+function exact(name: string, field: 'region' | 'phone', mExact: number, uExact: number): Comparison {
   return {
     name,
     levels: [
-      { name: 'exact', m: mExact },
-      { name: 'different', m: 1 - mExact },
+      { name: 'exact', m: mExact, u: uExact },
+      { name: 'different', m: 1 - mExact, u: 1 - uExact },
     ],
     level(a, b) {
       const x = a[field];
@@ -200,31 +202,44 @@ function exact(name: string, field: 'region' | 'phone', mExact: number): Compari
 const nationalId: Comparison = {
   name: 'national_id',
   levels: [
-    { name: 'exact', m: 0.88 },
-    { name: 'one edit', m: 0.08 },
-    { name: 'different', m: 0.04 },
+    { name: 'exact', m: 0.88, u: 0.000001 },
+    { name: 'one edit', m: 0.07, u: 0.00001 },
+    { name: 'two edits', m: 0.02, u: 0.0002 },
+    { name: 'different', m: 0.03, u: 0.9998 },
   ],
   level(a, b) {
     if (!a.nationalId || !b.nationalId) return -1;
     if (a.nationalId === b.nationalId) return 0;
-    return levenshtein(a.nationalId, b.nationalId) === 1 ? 1 : 2;
+    const d = levenshtein(a.nationalId, b.nationalId);
+    return d === 1 ? 1 : d === 2 && Math.min(a.nationalId.length, b.nationalId.length) >= 6 ? 2 : 3;
   },
 };
+
+/**
+ * Local parts a typo or two apart: both of six characters or more, with the same digits (ann.lee
+ * and ann.le are a typo apart; person7 and person115, or ann.lee1 and ann.lee2, are other
+ * accounts).
+ */
+function nearLocalParts(x: string, y: string): boolean {
+  if (x.length < 6 || y.length < 6) return false;
+  const digits = (v: string) => v.replace(/[^0-9]/g, '');
+  return digits(x) === digits(y) && levenshtein(x, y) <= 2;
+}
 
 const email: Comparison = {
   name: 'email',
   levels: [
-    { name: 'exact', m: 0.8 },
-    { name: 'local part exact', m: 0.06 },
-    { name: 'local part within two edits, same domain', m: 0.04, tf: 'emailDomain' },
-    { name: 'different', m: 0.1 },
+    { name: 'exact', m: 0.8, u: 0.000001 },
+    { name: 'local part exact', m: 0.06, u: 0.00001 },
+    { name: 'local part within two edits, same domain', m: 0.04, u: 0.0001, tf: 'emailDomain' },
+    { name: 'different', m: 0.1, u: 0.9999 },
   ],
   level(a, b) {
     if (!a.email || !b.email) return -1;
     if (a.email === b.email) return 0;
     if (!a.emailLocal || !b.emailLocal) return 3;
     if (a.emailLocal === b.emailLocal) return 1;
-    if (a.emailDomain === b.emailDomain && levenshtein(a.emailLocal, b.emailLocal) <= 2) return 2;
+    if (a.emailDomain === b.emailDomain && nearLocalParts(a.emailLocal, b.emailLocal)) return 2;
     return 3;
   },
 };
@@ -236,9 +251,9 @@ const email: Comparison = {
 const address: Comparison = {
   name: 'address',
   levels: [
-    { name: 'same house', m: 0.72 },
-    { name: 'same street, house number differs or missing', m: 0.08 },
-    { name: 'different', m: 0.2 },
+    { name: 'same house', m: 0.72, u: 0.0002 },
+    { name: 'same street, house number differs or missing', m: 0.08, u: 0.01 },
+    { name: 'different', m: 0.2, u: 0.9978 },
   ],
   level(a, b) {
     if (!a.street || !b.street) return -1;
@@ -252,10 +267,10 @@ const address: Comparison = {
 const place: Comparison = {
   name: 'place',
   levels: [
-    { name: 'postcode exact', m: 0.75, tf: 'postcode' },
-    { name: 'city exact', m: 0.1, tf: 'city' },
-    { name: 'postcode one edit or city jw>=0.92', m: 0.06 },
-    { name: 'different', m: 0.09 },
+    { name: 'postcode exact', m: 0.75, u: 0.005, tf: 'postcode' },
+    { name: 'city exact', m: 0.1, u: 0.01, tf: 'city' },
+    { name: 'postcode one edit or city jw>=0.92', m: 0.06, u: 0.02 },
+    { name: 'different', m: 0.09, u: 0.965 },
   ],
   level(a, b) {
     const postcodes = Boolean(a.postcode && b.postcode);
@@ -275,15 +290,15 @@ export const COMPARISONS: readonly Comparison[] = [
   dateOfBirth,
   address,
   similarity('locality', 'locality', [
-    { name: 'exact', m: 0.8 },
-    { name: 'jw>=0.90', m: 0.1 },
-    { name: 'different', m: 0.1 },
+    { name: 'exact', m: 0.8, u: 0.001 },
+    { name: 'jw>=0.90', m: 0.1, u: 0.005 },
+    { name: 'different', m: 0.1, u: 0.994 },
   ], [0.9]),
   place,
-  exact('region', 'region', 0.9),
+  exact('region', 'region', 0.9, 0.2),
   nationalId,
   email,
-  exact('phone', 'phone', 0.7),
+  exact('phone', 'phone', 0.7, 0.00001),
 ];
 
 export const NATIONAL_ID = COMPARISONS.indexOf(nationalId);

@@ -34,31 +34,36 @@ export interface MatchModel {
   u: number[][];
 }
 
-/** Log-odds above the prior a link needs: log2(0.99 / 0.01) for a precision of 0.99, plus a margin. */
-export const LINK_LOG_ODDS = 8.6;
+/** The probability of the record being the entity at which it links: the precision wanted. */
+export const LINK_PROBABILITY = 0.99;
 /** Below the link, a probable match worth a person's look. */
-export const REVIEW_LOG_ODDS = 2;
+export const REVIEW_PROBABILITY = 0.8;
+/** The same as log-odds above the prior. */
+export const LINK_LOG_ODDS = Math.log2(LINK_PROBABILITY / (1 - LINK_PROBABILITY));
+export const REVIEW_LOG_ODDS = Math.log2(REVIEW_PROBABILITY / (1 - REVIEW_PROBABILITY));
 /** Share of arriving records that belong to an entity already known (for the prior). */
 const PRIOR_DUPLICATE_SHARE = 0.5;
 
-export const linkWeight = (entities: number) => Math.log2(Math.max(2, entities)) - Math.log2(PRIOR_DUPLICATE_SHARE) + LINK_LOG_ODDS;
-export const reviewWeight = (entities: number) => Math.log2(Math.max(2, entities)) - Math.log2(PRIOR_DUPLICATE_SHARE) + REVIEW_LOG_ODDS;
+/**
+ * The fewest entities the prior assumes: a young tenant (or a file being loaded) grows faster
+ * than its counts are refreshed, and a record of it is no likelier to be one of few profiles.
+ */
+const MIN_ENTITIES = 10_000;
+const priorBits = (entities: number) => Math.log2(Math.max(MIN_ENTITIES, entities)) - Math.log2(PRIOR_DUPLICATE_SHARE);
+
+export const linkWeight = (entities: number) => priorBits(entities) + LINK_LOG_ODDS;
+export const reviewWeight = (entities: number) => priorBits(entities) + REVIEW_LOG_ODDS;
 
 /** The probability that the record is this entity, from the weight and the number of entities. */
 export function matchProbability(weight: number, entities: number): number {
-  const logOdds = weight - Math.log2(Math.max(2, entities)) + Math.log2(PRIOR_DUPLICATE_SHARE);
+  const logOdds = weight - priorBits(entities);
   const odds = 2 ** logOdds;
   return Number.isFinite(odds) ? odds / (1 + odds) : 1;
 }
 
-/** u for every level from generic expectations, for a tenant with too few records to estimate. */
+/** u for every level from the comparisons' generic priors, for a tenant with too few records to estimate. */
 export function defaultModel(comparisons: readonly Comparison[] = COMPARISONS): MatchModel {
-  return {
-    u: comparisons.map((c) => {
-      const n = c.levels.length;
-      return c.levels.map((_, i) => (i === 0 ? 0.01 : i === n - 1 ? 0.9 : 0.09 / Math.max(1, n - 2)));
-    }),
-  };
+  return { u: comparisons.map((c) => c.levels.map((l) => l.u)) };
 }
 
 /** Pairs' worth of the generic u each estimate starts from, so a field the records seldom hold keeps it. */
@@ -127,7 +132,8 @@ export function createScorer(model: MatchModel, frequencies: FrequencyTable, com
     let weight = 0;
     let veto: string | null = null;
     const contributions: Contribution[] = [];
-    const idAgrees = levels[NATIONAL_ID]! === 0 || levels[NATIONAL_ID]! === 1;
+    // A national ID within two edits (of six or more characters) outweighs a veto: typos, not another person.
+    const idAgrees = levels[NATIONAL_ID]! >= 0 && levels[NATIONAL_ID]! <= 2;
     levels.forEach((level, c) => {
       if (level < 0) return;
       const spec = comparisons[c]!.levels[level]!;

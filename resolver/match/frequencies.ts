@@ -81,3 +81,12 @@ export function createFrequencies(): Frequencies {
     },
   };
 }
+
+/** A table from counts of values per field (as a tenant's stored records give them). */
+export function frequencyTableOf(counts: Partial<Record<TfField, Map<string, number>>>): FrequencyTable {
+  const maps = TF_FIELDS.map((f) => counts[f] ?? new Map<string, number>());
+  const totals = maps.map((m) => [...m.values()].reduce((x, y) => x + y, 0));
+  const squares = maps.map((m) => [...m.values()].reduce((x, y) => x + y * y, 0));
+  return tableOf(maps, totals, squares);
+}
+
