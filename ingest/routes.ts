@@ -11,7 +11,7 @@ import type { Topics } from '../schemas/topics.ts';
 import type { RawEvent } from '../schemas/types.ts';
 import type { Metrics } from '../platform/metrics.ts';
 import type { OutboundMessage, Transport } from '../platform/transport.ts';
-import { normalizeEmail, normalizeId, normalizePhone } from '../resolver/normalize.ts';
+import { IDENTIFIER_TYPES, type IdentifierType } from '../resolver/identifier-types.ts';
 import { validateEnvelope, type FieldError } from './validate-event.ts';
 
 export interface IngestDeps {
@@ -32,24 +32,28 @@ type RecordResult =
   | { index: number; event_id?: string; status: 'rejected'; errors: FieldError[] };
 
 /**
+ * The order partitionKey looks for an identifier in. Not the resolver's STRENGTH: it is kept as
+ * it was, since another order would move people's events to other partitions.
+ */
+const PARTITION_KEY_ORDER: readonly IdentifierType[] = ['auth_user_id', 'email', 'phone', 'source_record_id', 'anonymous_id'];
+
+/**
  * The message key: tenant and a digest of the person's strongest identifier, so one person's
  * events share a partition without the identifier itself being written in clear.
  */
 export function partitionKey(event: RawEvent, defaultRegion = 'US'): string {
-  const { identity } = event;
-  const normalized = (raw: string | null, normalize: (v: string) => { value: string } | { rejected: string }) => {
-    if (raw === null) return null;
-    const result = normalize(raw);
-    return 'value' in result ? result.value : null;
-  };
-  const strongest =
-    normalized(identity.auth_user_id, normalizeId) ??
-    normalized(identity.email, normalizeEmail) ??
-    normalized(identity.phone, (v) => normalizePhone(v, defaultRegion)) ??
-    normalized(identity.source_record_id, (v) => normalizeId(v)) ??
-    normalized(identity.anonymous_id, normalizeId) ??
-    event.event_id;
+  const strongest = firstIdentifier(event, defaultRegion) ?? event.event_id;
   return `${event.tenant_id}:${hash('sha256', strongest, 'base64url').slice(0, 22)}`;
+}
+
+function firstIdentifier(event: RawEvent, region: string): string | null {
+  for (const type of PARTITION_KEY_ORDER) {
+    const raw = event.identity[type];
+    if (raw === null) continue;
+    const result = IDENTIFIER_TYPES[type].normalize(raw, { region });
+    if ('value' in result) return result.value;
+  }
+  return null;
 }
 
 /** A record that a connector already found unusable; its errors go into the answer as they are. */

@@ -9,11 +9,10 @@ import addFormats from 'ajv-formats';
 import { SOURCES, type RawEvent } from '../schemas/types.ts';
 import { catalogEntry } from '../schemas/catalog.ts';
 import { typedProperties, type FieldError } from '../schemas/from-json.ts';
-import { EVENT_ID_MAX_LENGTH, EVENT_TYPE_MAX_LENGTH, IDENTIFIER_MAX_LENGTH, PHONE_MAX_LENGTH, attributesOf, nulPaths } from '../schemas/event-rules.ts';
+import { EVENT_ID_MAX_LENGTH, EVENT_TYPE_MAX_LENGTH, attributesOf, nulPaths } from '../schemas/event-rules.ts';
+import { IDENTIFIER_TYPES, IDENTIFIER_TYPE_NAMES } from '../resolver/identifier-types.ts';
 
 export type { FieldError };
-
-const identifierField = { type: ['string', 'null'], maxLength: IDENTIFIER_MAX_LENGTH };
 
 export const envelopeSchema = {
   type: 'object',
@@ -25,13 +24,7 @@ export const envelopeSchema = {
     occurred_at: { type: 'string', format: 'date-time' },
     identity: {
       type: 'object',
-      properties: {
-        auth_user_id: identifierField,
-        email: identifierField,
-        phone: { type: ['string', 'null'], maxLength: PHONE_MAX_LENGTH },
-        anonymous_id: identifierField,
-        source_record_id: identifierField,
-      },
+      properties: Object.fromEntries(IDENTIFIER_TYPE_NAMES.map((type) => [type, { type: ['string', 'null'], maxLength: IDENTIFIER_TYPES[type].maxLength }])),
     },
     traits: { type: 'object' },
     properties: { type: 'object' },

@@ -12,12 +12,12 @@
  */
 import type pg from 'pg';
 import { SOURCES } from '../schemas/types.ts';
-import type { Identifier, IdentifierType } from './identifiers.ts';
-import { normalizeEmail, normalizeId, normalizePhone } from './normalize.ts';
+import { API_ORDER, IDENTIFIER_TYPES, type Identifier, type IdentifierType } from './identifier-types.ts';
+import { normalizeEmail } from './normalize.ts';
 
-/** The types an entry can have: the identifier types, and email_domain for every address of a domain. */
-export const BLOCKLIST_TYPES = ['email', 'email_domain', 'phone', 'auth_user_id', 'anonymous_id', 'source_record_id'] as const;
-export type BlocklistType = (typeof BLOCKLIST_TYPES)[number];
+export type BlocklistType = IdentifierType | 'email_domain';
+/** The types an entry can have: the identifier types, and email_domain (after email) for every address of a domain. */
+export const BLOCKLIST_TYPES: readonly BlocklistType[] = API_ORDER.flatMap((type): BlocklistType[] => (type === 'email' ? [type, 'email_domain'] : [type]));
 
 /** At most this many entries per tenant. */
 export const MAX_BLOCKLIST_ENTRIES = 10_000;
@@ -71,6 +71,7 @@ export interface Blocklist {
 export const EMPTY_BLOCKLIST: Blocklist = Object.freeze({ exact: new Map(), emailDomains: new Set<string>(), size: 0 });
 
 const SEP = '\u001f';
+const PER_SOURCE_TYPES = API_ORDER.filter((type) => IDENTIFIER_TYPES[type].perSource);
 
 export function compileBlocklist(entries: readonly BlocklistEntry[]): Blocklist {
   const exact = new Map<IdentifierType, Set<string>>();
@@ -81,21 +82,14 @@ export function compileBlocklist(entries: readonly BlocklistEntry[]): Blocklist 
     set.add(key);
   };
   for (const entry of entries) {
-    switch (entry.type) {
-      case 'email_domain':
-        emailDomains.add(entry.value);
-        break;
-      case 'email': {
-        put('email', entry.value);
-        const withRules = normalizeEmail(entry.value, { providerRules: true, keepJunk: true });
-        if ('value' in withRules) put('email', withRules.value);
-        break;
-      }
-      case 'source_record_id':
-        put('source_record_id', `${entry.source ?? ''}${SEP}${entry.value}`);
-        break;
-      default:
-        put(entry.type, entry.value);
+    if (entry.type === 'email_domain') {
+      emailDomains.add(entry.value);
+      continue;
+    }
+    put(entry.type, IDENTIFIER_TYPES[entry.type].perSource ? `${entry.source ?? ''}${SEP}${entry.value}` : entry.value);
+    if (entry.type === 'email') {
+      const withRules = normalizeEmail(entry.value, { providerRules: true, keepJunk: true });
+      if ('value' in withRules) put('email', withRules.value);
     }
   }
   return { exact, emailDomains, size: entries.length };
@@ -105,7 +99,7 @@ export function compileBlocklist(entries: readonly BlocklistEntry[]): Blocklist 
 export function isBlocked(blocklist: Blocklist, identifier: Identifier): boolean {
   if (blocklist.size === 0) return false;
   const set = blocklist.exact.get(identifier.type);
-  if (identifier.type === 'source_record_id') {
+  if (IDENTIFIER_TYPES[identifier.type].perSource) {
     return set !== undefined && (set.has(`${identifier.source}${SEP}${identifier.value}`) || set.has(`${SEP}${identifier.value}`));
   }
   if (set?.has(identifier.value)) return true;
@@ -163,7 +157,7 @@ export function parseBlocklistEntries(input: unknown, region: string): { entries
     if (typeof reason === 'string' && reason.includes('\u0000')) return refuse('.reason: must not contain NUL characters');
     let entrySource: string | null = null;
     if (source !== undefined && source !== null) {
-      if (type !== 'source_record_id') return refuse('.source: only entries of type source_record_id have a source');
+      if (!PER_SOURCE_TYPES.includes(type as IdentifierType)) return refuse(`.source: only entries of type ${PER_SOURCE_TYPES.join(' or ')} have a source`);
       if (typeof source !== 'string' || !(SOURCES as readonly string[]).includes(source)) return refuse(`.source: one of ${SOURCES.join(', ')}, or null for every source`);
       entrySource = source;
     }
@@ -178,23 +172,14 @@ export function parseBlocklistEntries(input: unknown, region: string): { entries
 }
 
 function normalizeEntryValue(type: BlocklistType, value: string, region: string): { value: string } | { rejected: string } {
-  switch (type) {
-    case 'email': {
-      const email = normalizeEmail(value, { providerRules: false, keepJunk: true });
-      if ('rejected' in email && (!value.includes('@') || value.trim().startsWith('@'))) {
-        return { rejected: 'not an email address (for every address of a domain use type "email_domain")' };
-      }
-      return email;
-    }
-    case 'email_domain':
-      return normalizeEmailDomain(value);
-    case 'phone': {
-      const phone = normalizePhone(value, region, { keepJunk: true });
-      return 'rejected' in phone ? { rejected: `${phone.rejected} (numbers without a country code are read in region ${region})` } : phone;
-    }
-    default:
-      return normalizeId(value, { keepJunk: true });
+  if (type === 'email_domain') return normalizeEmailDomain(value);
+  const normalized = IDENTIFIER_TYPES[type].normalize(value, { region, keepJunk: true });
+  if (!('rejected' in normalized)) return normalized;
+  if (type === 'email' && (!value.includes('@') || value.trim().startsWith('@'))) {
+    return { rejected: 'not an email address (for every address of a domain use type "email_domain")' };
   }
+  if (type === 'phone') return { rejected: `${normalized.rejected} (numbers without a country code are read in region ${region})` };
+  return normalized;
 }
 
 /** Something that gives a tenant's compiled blocklist: what the resolve step needs. */

@@ -132,7 +132,8 @@ export function fuzzyLinksOf(scores: Map<string, PairScore>, recordsOf: (id: str
  * The profiles an event may join among its candidates: no auth user ID, or the same one as the
  * event's (its own, else that of the profile owning its strongest identifier that has one).
  * Different auth user IDs never merge. A profile reached only through a phone or an email (a
- * family phone, a shared inbox) does not join when the given names clearly differ.
+ * family phone, a shared inbox) does not join when the given names clearly differ, or when the
+ * entity matcher finds the event's person record and the profile's to be two people.
  */
 export function allowedCandidates<C extends ProfileRow>(args: {
   event: RawEvent;
@@ -141,6 +142,8 @@ export function allowedCandidates<C extends ProfileRow>(args: {
   ownerOf: (i: Identifier) => string | undefined;
   authOf: Map<string, string>;
   fuzzyLinks: Map<string, PairScore>;
+  /** Whether the event's person record and the candidate's records are clearly two people (the entity matcher's veto). */
+  differentPerson?: (c: C) => boolean;
 }): { anchorAuth: string | null; allowed: C[] } {
   const { identifiers, candidates, ownerOf, authOf, fuzzyLinks } = args;
   let anchorAuth = identifiers.find((i) => i.type === 'auth_user_id')?.value ?? null;
@@ -160,8 +163,9 @@ export function allowedCandidates<C extends ProfileRow>(args: {
     return types.size > 0 && [...types].every((t) => t === 'phone' || t === 'email') && !fuzzyLinks.has(c.customer360_id);
   };
   const household = (c: C) => {
+    if (!sharedOnly(c)) return false;
     const theirs = c.traits.first_name?.value ?? c.traits.given_name?.value;
-    return eventGiven !== null && theirs !== undefined && sharedOnly(c) && givenNamesConflict(eventGiven, theirs);
+    return (eventGiven !== null && theirs !== undefined && givenNamesConflict(eventGiven, theirs)) || (args.differentPerson?.(c) ?? false);
   };
   const allowed = candidates.filter((c) => (!authOf.has(c.customer360_id) || authOf.get(c.customer360_id) === anchorAuth) && !household(c));
   return { anchorAuth, allowed };

@@ -66,3 +66,14 @@ export async function recordConsent(client: pg.PoolClient, event: RawEvent, cust
   );
 }
 
+
+/** Numbers a profile's consent versions 1, 2, ... per scope in the order recorded (after a merge or a split). */
+export async function renumberConsent(client: pg.PoolClient, tenantId: string, customer360Id: string): Promise<void> {
+  await client.query(
+    `UPDATE consent_records c SET version = r.v
+       FROM (SELECT event_id, row_number() OVER (PARTITION BY scope ORDER BY recorded_at, version, event_id)::int AS v
+               FROM consent_records WHERE tenant_id = $1 AND customer360_id = $2) r
+      WHERE c.tenant_id = $1 AND c.event_id = r.event_id AND c.version <> r.v`,
+    [tenantId, customer360Id],
+  );
+}

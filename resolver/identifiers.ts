@@ -1,32 +1,25 @@
 /**
- * The identifiers of an event and the confidence each rule gives a link (MISSION.md).
+ * The identifiers of an event and the confidence each rule gives a link (MISSION.md). The
+ * types themselves, their normalizers, confidence and strength: resolver/identifier-types.ts.
  */
 import type { MatchedRule, RawEvent } from '../schemas/types.ts';
-import { normalizeEmail, normalizeId, normalizePhone } from './normalize.ts';
+import { normalizeEmail } from './normalize.ts';
 import { isBlocked, type Blocklist } from './blocklist.ts';
+import { IDENTIFIER_TYPES, IDENTIFIER_TYPE_NAMES, type Identifier, type IdentifierType } from './identifier-types.ts';
 
-export type IdentifierType = 'auth_user_id' | 'email' | 'phone' | 'anonymous_id' | 'source_record_id';
+export type { Identifier, IdentifierType };
 
-export interface Identifier {
-  type: IdentifierType;
-  /** The source system, for source_record_id; empty otherwise. */
-  source: string;
-  value: string;
-}
+type ExactRule = Exclude<MatchedRule, 'probabilistic'>;
 
 /** Confidence of each exact rule; a probabilistic link carries its match probability instead. */
-export const CONFIDENCE: Record<Exclude<MatchedRule, 'probabilistic'>, number> = {
-  auth_user_id: 1.0,
+export const CONFIDENCE: Record<ExactRule, number> = {
+  ...(Object.fromEntries(IDENTIFIER_TYPE_NAMES.map((type) => [type, IDENTIFIER_TYPES[type].confidence])) as Record<IdentifierType, number>),
   email_phone: 0.99,
-  source_record_id: 0.98,
-  email: 0.95,
-  anonymous_id: 0.9,
-  phone: 0.85,
   new_profile: 1.0,
 };
 
 /** Identifier types in order of strength: a stronger one decides between conflicting profiles. */
-export const STRENGTH: IdentifierType[] = ['auth_user_id', 'source_record_id', 'email', 'anonymous_id', 'phone'];
+export const STRENGTH: IdentifierType[] = [...IDENTIFIER_TYPE_NAMES].sort((a, b) => IDENTIFIER_TYPES[a].strength - IDENTIFIER_TYPES[b].strength);
 
 export function identifierKey(tenantId: string, id: Identifier): string {
   return [tenantId, id.type, id.source, id.value].join('\u001f');
@@ -53,26 +46,22 @@ export function extractIdentifiers(event: RawEvent, defaultRegion: string, optio
   const rejected: ExtractedIdentifiers['rejected'] = [];
   const providerRules = options.emailProviderRules ?? false;
   const blocklist = options.blocklist && options.blocklist.size > 0 ? options.blocklist : null;
-  const add = (type: IdentifierType, source: string, raw: string | null, normalize: (v: string) => { value: string } | { rejected: string }) => {
-    if (raw === null || raw === undefined) return;
-    const result = normalize(raw);
+  for (const type of IDENTIFIER_TYPE_NAMES) {
+    const raw = event.identity[type];
+    if (raw === null || raw === undefined) continue;
+    const { normalize, perSource } = IDENTIFIER_TYPES[type];
+    const result = normalize(raw, { region: defaultRegion, providerRules });
     if (!('value' in result)) {
       rejected.push({ type, reason: result.rejected });
-      return;
+      continue;
     }
-    const identifier: Identifier = { type, source, value: result.value };
+    const identifier: Identifier = { type, source: perSource ? event.source : '', value: result.value };
     if (blocklist && (isBlocked(blocklist, identifier) || (type === 'email' && providerRules && isBlockedAsTyped(blocklist, raw)))) {
       rejected.push({ type, reason: 'blocklisted' });
-      return;
+      continue;
     }
     identifiers.push(identifier);
-  };
-  const { identity } = event;
-  add('auth_user_id', '', identity.auth_user_id, normalizeId);
-  add('email', '', identity.email, (v) => normalizeEmail(v, { providerRules }));
-  add('phone', '', identity.phone, (v) => normalizePhone(v, defaultRegion));
-  add('anonymous_id', '', identity.anonymous_id, normalizeId);
-  add('source_record_id', event.source, identity.source_record_id, normalizeId);
+  }
   return { identifiers, rejected };
 }
 
@@ -83,13 +72,11 @@ function isBlockedAsTyped(blocklist: Blocklist, raw: string): boolean {
 }
 
 /** The rule and confidence of a link, from the identifiers the event shares with the profile. */
-export function matchRule(shared: Identifier[]): Exclude<MatchedRule, 'probabilistic'> {
+export function matchRule(shared: Identifier[]): ExactRule {
   const types = new Set(shared.map((i) => i.type));
-  if (types.has('auth_user_id')) return 'auth_user_id';
-  if (types.has('email') && types.has('phone')) return 'email_phone';
-  if (types.has('source_record_id')) return 'source_record_id';
-  if (types.has('email')) return 'email';
-  if (types.has('anonymous_id')) return 'anonymous_id';
-  if (types.has('phone')) return 'phone';
-  return 'new_profile';
+  const strongest = STRENGTH.find((type) => types.has(type));
+  if (strongest === undefined) return 'new_profile';
+  // Email and phone together beat either alone, and every type whose confidence is lower.
+  if (types.has('email') && types.has('phone') && CONFIDENCE.email_phone > CONFIDENCE[strongest]) return 'email_phone';
+  return strongest;
 }

@@ -1,15 +1,7 @@
 import type { Codec } from '../schemas/codec.ts';
 import type { RawEvent } from '../schemas/types.ts';
-import {
-  EVENT_ID_MAX_LENGTH,
-  EVENT_TYPE_MAX_LENGTH,
-  IDENTIFIER_MAX_LENGTH,
-  PHONE_MAX_LENGTH,
-  TENANT_ID_MAX_LENGTH,
-  attributesOf,
-  nulPaths,
-  type FieldError,
-} from '../schemas/event-rules.ts';
+import { EVENT_ID_MAX_LENGTH, EVENT_TYPE_MAX_LENGTH, TENANT_ID_MAX_LENGTH, attributesOf, nulPaths, type FieldError } from '../schemas/event-rules.ts';
+import { IDENTIFIER_TYPES, IDENTIFIER_TYPE_NAMES } from './identifier-types.ts';
 import { isRetriable } from '../platform/failures.ts';
 import { dlq, ok, type StepResult } from '../platform/result.ts';
 import type { InboundMessage } from '../platform/transport.ts';
@@ -17,14 +9,6 @@ import type { InboundMessage } from '../platform/transport.ts';
 /** 0000-01-01 to 9999-12-31, the times ingest accepts (and Postgres stores). */
 const EARLIEST = Date.parse('0000-01-01T00:00:00.000Z');
 const LATEST = Date.parse('9999-12-31T23:59:59.999Z');
-
-const IDENTITY_LIMITS = {
-  auth_user_id: IDENTIFIER_MAX_LENGTH,
-  email: IDENTIFIER_MAX_LENGTH,
-  phone: PHONE_MAX_LENGTH,
-  anonymous_id: IDENTIFIER_MAX_LENGTH,
-  source_record_id: IDENTIFIER_MAX_LENGTH,
-} as const;
 
 /** The reason of a dead letter for field errors: the first few, each with its path. */
 function reasonOf(errors: FieldError[]): string {
@@ -60,9 +44,10 @@ export function createParseRawEventStep(codec: Codec) {
     if (event.event_id.length > EVENT_ID_MAX_LENGTH) errors.push({ path: '/event_id', message: `must be at most ${EVENT_ID_MAX_LENGTH} characters` });
     if (event.type.length > EVENT_TYPE_MAX_LENGTH) errors.push({ path: '/type', message: `must be at most ${EVENT_TYPE_MAX_LENGTH} characters` });
     if (event.occurred_at < EARLIEST || event.occurred_at > LATEST) errors.push({ path: '/occurred_at', message: 'must be between the years 0000 and 9999' });
-    for (const [field, limit] of Object.entries(IDENTITY_LIMITS)) {
-      const value = event.identity[field as keyof typeof IDENTITY_LIMITS];
-      if (value !== null && value !== undefined && value.length > limit) errors.push({ path: `/identity/${field}`, message: `must be at most ${limit} characters` });
+    for (const type of IDENTIFIER_TYPE_NAMES) {
+      const value = event.identity[type];
+      const limit = IDENTIFIER_TYPES[type].maxLength;
+      if (value !== null && value !== undefined && value.length > limit) errors.push({ path: `/identity/${type}`, message: `must be at most ${limit} characters` });
     }
     const traits = attributesOf(event.traits, 'traits');
     const properties = attributesOf(event.properties, 'properties');

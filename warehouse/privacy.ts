@@ -12,6 +12,7 @@ import type pg from 'pg';
 import type { ClickHouseHandle } from '../platform/clickhouse.ts';
 import type { GraphStore } from '../resolver/graph-store.ts';
 import { digestOf, identifierDigest } from '../resolver/suppression.ts';
+import { bumpEpoch } from '../resolver/state/load-tenant.ts';
 
 
 /** ClickHouse tables holding a person's rows, and the profile ID columns to erase them by. */
@@ -145,6 +146,8 @@ export function createPrivacyService(deps: PrivacyDeps) {
           if (error.code !== '42P01') throw error; // no embedded log (Kafka mode)
         });
         await client.query('UPDATE privacy_requests SET completed_at = now(), summary = $2 WHERE id = $1', [requestId, JSON.stringify({ ...counts, profiles: ids.length })]);
+        // The resolver holding this tenant's graph builds it again without the person.
+        await bumpEpoch(client, tenantId);
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);

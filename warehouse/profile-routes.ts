@@ -11,8 +11,7 @@ import { MAX_TIMELINE_PAGE, createTimelineReader, decodeCursor } from './timelin
 import { DEFAULT_SHARING_LIMITS, SplitError, type GraphStore, type TenantSettings } from '../resolver/graph-store.ts';
 import type { ProfileChange } from '../schemas/types.ts';
 import { parseRules, type SurvivorshipRule } from '../resolver/survivorship.ts';
-import type { Identifier } from '../resolver/identifiers.ts';
-import { normalizeEmail, normalizeId, normalizePhone } from '../resolver/normalize.ts';
+import { API_ORDER, IDENTIFIER_TYPES, IDENTIFIER_TYPE_NAMES, type Identifier, type IdentifierType } from '../resolver/identifier-types.ts';
 import { SOURCES } from '../schemas/types.ts';
 
 export interface ProfileRoutesDeps {
@@ -39,22 +38,21 @@ export function createAggregateReader(ch: ClickHouseHandle) {
   };
 }
 
-type Query = Partial<Record<'email' | 'phone' | 'auth_user_id' | 'anonymous_id' | 'source' | 'source_record_id' | 'include_deleted', string>>;
+type Query = Partial<Record<IdentifierType | 'source' | 'include_deleted', string>>;
 
+/** "email, phone, auth_user_id, anonymous_id, or source and source_record_id" */
+const LOOKUP_PARAMETERS = API_ORDER.map((type) => (IDENTIFIER_TYPES[type].perSource ? `source and ${type}` : type));
+const LOOKUP_HINT = `give one of ${LOOKUP_PARAMETERS.slice(0, -1).join(', ')}, or ${LOOKUP_PARAMETERS.at(-1)}`;
+
+/** The identifier of a lookup: the first parameter given, in the API's order. */
 function identifierOf(query: Query, defaultRegion: string, emailProviderRules = false): Identifier | { error: string } {
-  const pick = (normalized: { value: string } | { rejected: string }, type: Identifier['type'], source = '') =>
-    'value' in normalized ? { type, source, value: normalized.value } : { error: normalized.rejected };
-  if (query.email) return pick(normalizeEmail(query.email, { providerRules: emailProviderRules }), 'email');
-  if (query.phone) return pick(normalizePhone(query.phone, defaultRegion), 'phone');
-  if (query.auth_user_id) return pick(normalizeId(query.auth_user_id), 'auth_user_id');
-  if (query.anonymous_id) return pick(normalizeId(query.anonymous_id), 'anonymous_id');
-  if (query.source_record_id) {
-    if (!query.source || !(SOURCES as readonly string[]).includes(query.source)) {
-      return { error: `source_record_id needs source, one of ${SOURCES.join(', ')}` };
-    }
-    return pick(normalizeId(query.source_record_id), 'source_record_id', query.source);
-  }
-  return { error: 'give one of email, phone, auth_user_id, anonymous_id, or source and source_record_id' };
+  const type = API_ORDER.find((t) => query[t]);
+  if (type === undefined) return { error: LOOKUP_HINT };
+  const { normalize, perSource } = IDENTIFIER_TYPES[type];
+  if (perSource && !(SOURCES as readonly string[]).includes(query.source ?? '')) return { error: `${type} needs source, one of ${SOURCES.join(', ')}` };
+  const source = perSource ? query.source! : '';
+  const normalized = normalize(query[type]!, { region: defaultRegion, providerRules: emailProviderRules });
+  return 'value' in normalized ? { type, source, value: normalized.value } : { error: normalized.rejected };
 }
 
 export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRoutesDeps): void {
@@ -189,7 +187,7 @@ export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRoutesD
   });
 }
 
-const SHARABLE = ['email', 'phone', 'anonymous_id', 'source_record_id'] as const;
+const SHARABLE = IDENTIFIER_TYPE_NAMES.filter((type) => IDENTIFIER_TYPES[type].sharable);
 
 /**
  * `identifier_sharing_limits`: absent or null for the defaults, else an object of identifier
@@ -202,7 +200,7 @@ function parseSharingLimits(input: unknown): { limits: TenantSettings['sharingLi
   for (const [type, n] of Object.entries(input)) {
     if (!(SHARABLE as readonly string[]).includes(type)) return { error: `identifier_sharing_limits.${type}: not a shareable identifier type (${SHARABLE.join(', ')})` };
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 1000) return { error: `identifier_sharing_limits.${type}: must be a whole number from 1 to 1000` };
-    limits[type as (typeof SHARABLE)[number]] = n;
+    limits[type as IdentifierType] = n;
   }
   return { limits };
 }

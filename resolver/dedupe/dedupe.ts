@@ -219,7 +219,7 @@ export async function runDedupe(options: DedupeOptions): Promise<DedupeSummary> 
   };
 }
 
-const TENANT_TABLES = ['event_links', 'identifiers', 'profile_merges', 'blocked_merges', 'consent_records', 'person_records', 'blocking_keys', 'match_reviews', 'match_models', 'profiles'];
+const TENANT_TABLES = ['event_links', 'identifiers', 'profile_merges', 'blocked_merges', 'consent_records', 'person_records', 'blocking_keys', 'match_reviews', 'match_models', 'profiles', 'identity_epochs'];
 
 /** Every record as an event through the resolver's graph store, in a tenant of its own. */
 async function resolveThroughGraph(args: {

@@ -53,6 +53,7 @@ export function clusterRecords(records: readonly MatchRecord[], options: Cluster
   let merges = 0;
   let refusedMerges = 0;
 
+  options.onProgress?.(0, records.length);
   records.forEach((record, i) => {
     const found = index.candidates(record, limit);
     candidates += found.length;
@@ -88,6 +89,7 @@ export function clusterRecords(records: readonly MatchRecord[], options: Cluster
     }
     if (options.onProgress && (i + 1) % 5000 === 0) options.onProgress(i + 1, records.length);
   });
+  if (records.length % 5000 !== 0) options.onProgress?.(records.length, records.length);
   return {
     entity: entityOf.map((e) => index.find(e)),
     confidence,

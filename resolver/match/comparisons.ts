@@ -10,7 +10,6 @@
  * veto a link: different given names (not a nickname, an initial or a typo) are a household
  * member, not the same person; dates of birth more than ten years apart are a parent and child.
  */
-import jaroWinkler from 'talisman/metrics/jaro-winkler.js';
 import { distance as levenshtein } from 'fastest-levenshtein';
 import { namesMayBeSame } from '../names/given-name.ts';
 import type { MatchRecord } from './record.ts';
@@ -40,7 +39,67 @@ export interface Comparison {
   level(a: MatchRecord, b: MatchRecord): number;
 }
 
-const jw = (a: string, b: string) => (a === b ? 1 : jaroWinkler(a, b));
+/** Which characters of each string Jaro matched; reused by every call (grown when a string is longer). */
+const jaroScratch = { shorter: new Uint8Array(64), longer: new Uint8Array(64) };
+
+/**
+ * The Jaro similarity, computed as talisman's metrics/jaro computes it (the same matches,
+ * transpositions and arithmetic, so the same number), without allocating per call.
+ */
+function jaro(a: string, b: string): number {
+  if (a === b) return 1;
+  const [min, max] = a.length > b.length ? [b, a] : [a, b];
+  if (jaroScratch.longer.length < max.length) {
+    jaroScratch.shorter = new Uint8Array(max.length * 2);
+    jaroScratch.longer = new Uint8Array(max.length * 2);
+  }
+  const { shorter, longer } = jaroScratch;
+  shorter.fill(0, 0, min.length);
+  longer.fill(0, 0, max.length);
+  const range = Math.max(((max.length / 2) | 0) - 1, 0);
+  let matches = 0;
+  for (let i = 0; i < min.length; i++) {
+    const character = min.charCodeAt(i);
+    const end = Math.min(i + range + 1, max.length);
+    for (let j = Math.max(i - range, 0); j < end; j++) {
+      if (longer[j] === 0 && character === max.charCodeAt(j)) {
+        shorter[i] = 1;
+        longer[j] = 1;
+        matches++;
+        break;
+      }
+    }
+  }
+  if (!matches) return 0;
+  // The matched characters of each, in order, compared position by position.
+  let transpositions = 0;
+  for (let i = 0, j = 0; i < min.length; i++) {
+    if (shorter[i] === 0) continue;
+    while (longer[j] === 0) j++;
+    if (min.charCodeAt(i) !== max.charCodeAt(j)) transpositions++;
+    j++;
+  }
+  const t = (transpositions / 2) | 0;
+  const m = matches;
+  return (m / a.length + m / b.length + (m - t) / m) / 3;
+}
+
+/** Jaro-Winkler as talisman's metrics/jaro-winkler (boost from 0.7, prefix of up to 4 scaled by 0.1). */
+export function jaroWinkler(a: string, b: string): number {
+  if (a === b) return 1;
+  const dj = jaro(a, b);
+  if (dj < 0.7) return dj;
+  const p = 0.1;
+  let l = 0;
+  const prefixLimit = Math.min(a.length, b.length, 4);
+  for (let i = 0; i < prefixLimit; i++) {
+    if (a[i] === b[i]) l++;
+    else break;
+  }
+  return dj + l * p * (1 - dj);
+}
+
+const jw = jaroWinkler;
 
 /** Levels by Jaro-Winkler similarity after exact: each threshold, then different. */
 function similarity(name: string, field: 'locality', levels: Level[], thresholds: number[]): Comparison {
@@ -97,6 +156,27 @@ function typoOfLetters(x: string, y: string): boolean {
   return i >= 0 && i < x.length - 1 && x[i] === y[i + 1] && x[i + 1] === y[i] && x.slice(i + 2) === y.slice(i + 2);
 }
 
+const isInitial = (name: string) => name.length === 1 || (name.length === 2 && [...name].length === 1);
+
+/**
+ * namesMayBeSame (names/given-name.ts) of the records' given names, answered from the forms each
+ * record already holds: givenForms is canonicalGivenName(given), the folded name first, and
+ * folding a folded name changes nothing, so this is the same test without folding and looking
+ * up both names again for every pair. A record without its forms falls back to namesMayBeSame.
+ */
+function givenNamesMayBeSame(a: MatchRecord, b: MatchRecord): boolean {
+  const x = a.givenForms;
+  const y = b.givenForms;
+  if (!x || !y) return namesMayBeSame(a.given!, b.given!);
+  if (x.length === 0 || y.length === 0) return false;
+  const fx = x[0]!;
+  const fy = y[0]!;
+  if (fx === fy) return true;
+  if (isInitial(fx)) return y.some((f) => f.startsWith(fx));
+  if (isInitial(fy)) return x.some((f) => f.startsWith(fy));
+  return y.some((f) => x.includes(f));
+}
+
 const givenName: Comparison = {
   name: 'given_name',
   levels: [
@@ -112,7 +192,7 @@ const givenName: Comparison = {
     if (!a.given || !b.given) return -1;
     if (a.given === b.given) return 0;
     const initial = a.given.length === 1 || b.given.length === 1;
-    if (namesMayBeSame(a.given, b.given)) return initial ? 4 : 1;
+    if (givenNamesMayBeSame(a, b)) return initial ? 4 : 1;
     if (initial) return 6;
     const typos = givenNameTypos(a.given, b.given);
     if (typos === 1) return 2;

@@ -1,0 +1,14 @@
+import type { MatchedRule, ProfileChange } from '../schemas/types.ts';
+import type { Identifier } from './identifiers.ts';
+
+/** What the resolver decided for one event. */
+export interface Resolution {
+  customer360Id: string;
+  /** Why profiles the event pointed at were not merged, when some were not. */
+  blockedReason: string | null;
+  rule: MatchedRule;
+  confidence: number;
+  evidence: Identifier[];
+  /** The profile after the change; null when the event changed nothing (e.g. a redelivery). */
+  change: ProfileChange | null;
+}

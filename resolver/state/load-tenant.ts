@@ -1,0 +1,104 @@
+/**
+ * Builds a tenant's identity state from Postgres (on first use, after another writer moved the
+ * tenant's epoch, or after a failed write-behind): a handful of reads of the tenant's rows, in
+ * one repeatable-read transaction so they agree with each other and with the epoch read.
+ */
+import type pg from 'pg';
+import { identifierKey, type IdentifierType } from '../identifiers.ts';
+import { pairKey } from '../decide.ts';
+import type { PersonRecord } from '../fuzzy/person.ts';
+import { historyOf, type TraitHistory } from '../survivorship.ts';
+import type { TraitValue } from '../decide.ts';
+import { DEFAULT_THRESHOLDS } from '../match/tenant-matching.ts';
+import { addIdentifier, addRecord, addSharer, createTenantState, type ProfileState, type TenantState } from './tenant-state.ts';
+
+/** Moves a tenant's graph epoch: every writer of the identity graph but its owning resolver calls this in its transaction. */
+export async function bumpEpoch(client: pg.PoolClient | pg.Pool, tenantId: string): Promise<void> {
+  await client.query(
+    `INSERT INTO identity_epochs (tenant_id, epoch) VALUES ($1, 1)
+     ON CONFLICT (tenant_id) DO UPDATE SET epoch = identity_epochs.epoch + 1, updated_at = now()`,
+    [tenantId],
+  );
+}
+
+export async function loadTenantState(pool: pg.Pool, tenantId: string): Promise<TenantState> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const q = <R extends pg.QueryResultRow>(sql: string) => client.query<R>(sql, [tenantId]).then((r) => r.rows);
+    const epoch = await q<{ epoch: string }>('SELECT epoch FROM identity_epochs WHERE tenant_id = $1');
+    const models = await q<{ link_threshold: number; review_threshold: number }>('SELECT link_threshold, review_threshold FROM match_models WHERE tenant_id = $1');
+    const thresholds = models[0] ? { linkThreshold: models[0].link_threshold, reviewThreshold: models[0].review_threshold } : DEFAULT_THRESHOLDS;
+    const state = createTenantState(tenantId, Number(epoch[0]?.epoch ?? 0), thresholds);
+
+    const profiles = await q<{ customer360_id: string; created_at: Date; updated_at: Date; version: string; merged_into: string | null; traits: Record<string, TraitValue>; trait_history: TraitHistory | null; deleted_at: Date | null }>(
+      'SELECT customer360_id, created_at, updated_at, version, merged_into, traits, trait_history, deleted_at FROM profiles WHERE tenant_id = $1 ORDER BY created_at, customer360_id',
+    );
+    const absorbed = new Map<string, string[]>();
+    for (const row of profiles) {
+      if (row.merged_into !== null) {
+        state.mergedInto.set(row.customer360_id, row.merged_into);
+        absorbed.set(row.merged_into, [...(absorbed.get(row.merged_into) ?? []), row.customer360_id]);
+        continue;
+      }
+      const history = row.trait_history && Object.keys(row.trait_history).length ? row.trait_history : historyOf(row.traits);
+      const profile: ProfileState = {
+        customer360_id: row.customer360_id,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        version: String(row.version),
+        merged_into: null,
+        traits: Object.assign(Object.create(null), row.traits),
+        trait_history: history,
+        deleted_at: row.deleted_at,
+        identifiers: new Map(),
+        auth: null,
+        fingerprints: new Set(),
+        entity: -1,
+        consent: [],
+        absorbed: [],
+        sharing: new Set(),
+      };
+      state.profiles.set(profile.customer360_id, profile);
+    }
+    for (const [id, list] of absorbed) {
+      const profile = state.profiles.get(id);
+      if (profile) profile.absorbed = list.sort();
+    }
+
+    const identifiers = await q<{ customer360_id: string; type: IdentifierType; source: string; value: string; first_seen: Date; last_seen: Date; seen_count: string }>(
+      'SELECT customer360_id, type, source, value, first_seen, last_seen, seen_count FROM identifiers WHERE tenant_id = $1',
+    );
+    for (const r of identifiers) {
+      const profile = state.profiles.get(r.customer360_id);
+      if (!profile) continue;
+      const identifier = { type: r.type, source: r.source, value: r.value, firstSeen: r.first_seen.getTime(), lastSeen: r.last_seen.getTime(), count: Number(r.seen_count) };
+      addIdentifier(state, profile, identifierKey(tenantId, identifier), identifier);
+    }
+    for (const r of await q<{ customer360_id: string; type: IdentifierType; source: string; value: string; first_seen: Date }>(
+      'SELECT customer360_id, type, source, value, first_seen FROM identifier_sharers WHERE tenant_id = $1',
+    )) {
+      const profile = state.profiles.get(r.customer360_id);
+      if (profile) addSharer(state, identifierKey(tenantId, r), r, profile, r.first_seen);
+    }
+    for (const r of await q<{ customer360_id: string; fingerprint: string; record: PersonRecord }>(
+      'SELECT customer360_id, fingerprint, record FROM person_records WHERE tenant_id = $1 ORDER BY recorded_at, event_id',
+    )) {
+      const profile = state.profiles.get(r.customer360_id);
+      if (profile) addRecord(state, profile, r.record, r.fingerprint);
+    }
+    for (const r of await q<{ customer360_id: string; event_id: string }>('SELECT customer360_id, event_id FROM consent_records WHERE tenant_id = $1 ORDER BY recorded_at, version, event_id')) {
+      state.profiles.get(r.customer360_id)?.consent.push(r.event_id);
+    }
+    for (const r of await q<{ profile_a: string; profile_b: string }>('SELECT profile_a, profile_b FROM merge_exclusions WHERE tenant_id = $1')) {
+      state.exclusions.add(pairKey(r.profile_a, r.profile_b));
+    }
+    await client.query('COMMIT');
+    return state;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
