@@ -68,7 +68,7 @@ export async function encodeBaselineMessages(options: {
       const { event } = validated;
       const value = await options.codec.encode(options.pipelineTopics.raw[event.source], event);
       const list = byTopic.get(target[event.source]) ?? [];
-      list.push({ key: partitionKey(event, options.defaultRegion), value, headers: { 'c360-tenant': event.tenant_id } });
+      list.push({ key: partitionKey(event), value, headers: { 'c360-tenant': event.tenant_id } });
       byTopic.set(target[event.source], list);
       count += 1;
       bytes += value.length;

@@ -4,14 +4,12 @@
  * Kafka or committed to the embedded log) before the answer is sent; when the transport cannot
  * take them the answer is 503 with Retry-After and nothing is reported accepted.
  */
-import { hash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Codec } from '../schemas/codec.ts';
 import type { Topics } from '../schemas/topics.ts';
 import type { RawEvent } from '../schemas/types.ts';
 import type { Metrics } from '../platform/metrics.ts';
 import type { OutboundMessage, Transport } from '../platform/transport.ts';
-import { IDENTIFIER_TYPES, type IdentifierType } from '../resolver/identifier-types.ts';
 import { validateEnvelope, type FieldError } from './validate-event.ts';
 
 export interface IngestDeps {
@@ -32,28 +30,12 @@ type RecordResult =
   | { index: number; event_id?: string; status: 'rejected'; errors: FieldError[] };
 
 /**
- * The order partitionKey looks for an identifier in. Not the resolver's STRENGTH: it is kept as
- * it was, since another order would move people's events to other partitions.
+ * The message key of a raw event: its tenant. A tenant's events share a partition, so one
+ * resolver owns the tenant's identity graph and resolves its events in the order they were
+ * accepted (see docs/identity-engine.md); the key holds no personal data.
  */
-const PARTITION_KEY_ORDER: readonly IdentifierType[] = ['auth_user_id', 'email', 'phone', 'source_record_id', 'anonymous_id'];
-
-/**
- * The message key: tenant and a digest of the person's strongest identifier, so one person's
- * events share a partition without the identifier itself being written in clear.
- */
-export function partitionKey(event: RawEvent, defaultRegion = 'US'): string {
-  const strongest = firstIdentifier(event, defaultRegion) ?? event.event_id;
-  return `${event.tenant_id}:${hash('sha256', strongest, 'base64url').slice(0, 22)}`;
-}
-
-function firstIdentifier(event: RawEvent, region: string): string | null {
-  for (const type of PARTITION_KEY_ORDER) {
-    const raw = event.identity[type];
-    if (raw === null) continue;
-    const result = IDENTIFIER_TYPES[type].normalize(raw, { region });
-    if ('value' in result) return result.value;
-  }
-  return null;
+export function partitionKey(event: RawEvent): string {
+  return event.tenant_id;
 }
 
 /** A record that a connector already found unusable; its errors go into the answer as they are. */
@@ -114,7 +96,7 @@ export function acceptEnvelopes(deps: IngestDeps) {
         continue;
       }
       const list = bySource.get(topic) ?? [];
-      list.push({ key: partitionKey(event, deps.defaultRegion), value, headers: { 'c360-tenant': event.tenant_id } });
+      list.push({ key: partitionKey(event), value, headers: { 'c360-tenant': event.tenant_id } });
       bySource.set(topic, list);
       accepted.push({ index, event });
     }

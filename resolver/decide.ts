@@ -1,20 +1,15 @@
 /**
  * The decisions of the resolver that need no database: which candidate profiles an event may
  * join, why others are refused, the rule, confidence and evidence of the link, and how an event's
- * traits change a profile. The graph store applies them one event at a time (with merges) and
- * the batch resolver applies them to a whole batch in memory; both read the same rules here.
+ * traits change a profile. The identity engine applies them to each event of a batch, in order
+ * (state/resolve-event.ts).
  */
 import jaroWinkler from 'talisman/metrics/jaro-winkler.js';
-import { distance as levenshtein } from 'fastest-levenshtein';
 import type { MatchedRule, RawEvent } from '../schemas/types.ts';
-import { CONFIDENCE, STRENGTH, identifierKey, matchRule, type Identifier } from './identifiers.ts';
-import { blockingKeys } from './fuzzy/blocking.ts';
+import { CONFIDENCE, STRENGTH, matchRule, type Identifier } from './identifiers.ts';
 import type { Contribution, PairScore } from './fuzzy/model.ts';
-import { matchRecord } from './match/record.ts';
-import { matchProbability } from './match/entity-score.ts';
 import type { TenantMatching } from './match/tenant-matching.ts';
-import { givenNameOf, personRecordOfEvent } from './fuzzy/of-event.ts';
-import type { PersonRecord } from './fuzzy/person.ts';
+import { givenNameOf } from './fuzzy/of-event.ts';
 import { historyOf, type TraitHistory } from './survivorship.ts';
 import { namesMayBeSame } from './names/given-name.ts';
 import { foldText } from './names/fold.ts';
@@ -75,58 +70,6 @@ export const pairKey = (a: string, b: string) => (a < b ? `${a}|${b}` : `${b}|${
 /** Oldest profile first (ties by ID): the survivor of a merge is the oldest. */
 export const oldestFirst = (a: ProfileRow, b: ProfileRow) =>
   a.created_at.getTime() - b.created_at.getTime() || (a.customer360_id < b.customer360_id ? -1 : 1);
-
-/**
- * What an event brings for matching, and the advisory lock keys that serialize events of one
- * person: its ID and its identifiers (its blocking keys are locked by the batch, see batch.ts).
- */
-export interface PreparedEvent {
-  event: RawEvent;
-  identifiers: Identifier[];
-  record: PersonRecord | null;
-  recordKeys: string[];
-  lockKeys: string[];
-}
-
-export function prepareEvent(event: RawEvent, identifiers: Identifier[]): PreparedEvent {
-  const tenantId = event.tenant_id;
-  const record = personRecordOfEvent(event);
-  const recordKeys = record ? blockingKeys(record) : [];
-  const lockKeys = [...new Set([['event', tenantId, event.event_id].join('\u001f'), ...identifiers.map((i) => identifierKey(tenantId, i))])];
-  return { event, identifiers, record, recordKeys, lockKeys };
-}
-
-/**
- * The event's record scored against a profile as a whole (all its stored person records: the
- * entity matcher, resolver/match/): the probability that the record is that profile, when at or
- * above the review threshold and nothing vetoes it (different given names, dates of birth more
- * than ten years apart, unless a national ID agrees).
- */
-export function scoreAgainst(record: PersonRecord, theirs: Iterable<PersonRecord>, matching: TenantMatching): PairScore | null {
-  const members = [...theirs].map(matchRecord);
-  if (members.length === 0) return null;
-  const score = matching.scorer.score(matchRecord(record), members);
-  if (score.veto !== null) return null;
-  const probability = matchProbability(score.weight, matching.entities);
-  return probability >= matching.reviewThreshold ? { score: score.weight, probability, contributions: score.contributions } : null;
-}
-
-/**
- * The profiles an event links to by its fuzzy evidence: those at or above the link threshold,
- * when they are one person. A record that clears the threshold for several profiles that do not
- * match each other (a parent and a child of one name, a record without a date of birth) links to
- * none of them: one record must not chain two people together; they stay probable matches for review.
- */
-export function fuzzyLinksOf(scores: Map<string, PairScore>, recordsOf: (id: string) => PersonRecord[], matching: TenantMatching): Map<string, PairScore> {
-  const links = [...scores].filter(([, s]) => s.probability >= matching.linkThreshold).sort((a, b) => b[1].probability - a[1].probability || (a[0] < b[0] ? -1 : 1));
-  if (links.length <= 1) return new Map(links);
-  const best = recordsOf(links[0]![0]).map(matchRecord);
-  for (const [id] of links.slice(1)) {
-    const together = matching.scorer.scoreEntities(best, recordsOf(id).map(matchRecord));
-    if (together.veto !== null || matchProbability(together.weight, matching.entities) < matching.linkThreshold) return new Map();
-  }
-  return new Map(links);
-}
 
 /**
  * The profiles an event may join among its candidates: no auth user ID, or the same one as the

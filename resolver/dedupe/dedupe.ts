@@ -16,12 +16,10 @@ import { randomUUID } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import { columnKey } from '../../ingest/columns.ts';
 import { personRecord, type PersonRecord } from '../fuzzy/person.ts';
-import { matchRecords, type MatchResult } from '../fuzzy/cluster.ts';
 import { clusteringQuality, type Quality } from '../fuzzy/metrics.ts';
 import { matchRecord } from '../match/record.ts';
 import { clusterRecords } from '../match/cluster-records.ts';
 import { seededRandom } from '../../ingest/demo-data.ts';
-import type { MatchModel } from '../fuzzy/model.ts';
 import type { RawEvent } from '../../schemas/types.ts';
 
 /** Fields of a person record and the column names that mean them (compared without case, spaces or punctuation). */

@@ -21,7 +21,7 @@ import type { MatchRecord } from '../match/record.ts';
 import { seededRandom } from '../../ingest/demo-data.ts';
 import { loadTenantState } from './load-tenant.ts';
 import { resolveEvent, type BatchContext } from './resolve-event.ts';
-import { matchingFor, type TenantState } from './tenant-state.ts';
+import { countRecord, matchingFor, type TenantState } from './tenant-state.ts';
 import { EpochMovedError, writeBehind } from './write-behind.ts';
 import { emptyWriteSet } from './write-set.ts';
 
@@ -113,6 +113,7 @@ export function createIdentityEngine(deps: IdentityEngineDeps) {
         await writeBehind(client, state, writes);
         await client.query('COMMIT');
         state.epoch += 1;
+        for (const r of writes.records) countRecord(state, r.match);
         state.lastUsed = Date.now();
         return resolutions;
       } catch (error) {

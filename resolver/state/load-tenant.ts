@@ -10,7 +10,7 @@ import type { PersonRecord } from '../fuzzy/person.ts';
 import { historyOf, type TraitHistory } from '../survivorship.ts';
 import type { TraitValue } from '../decide.ts';
 import { DEFAULT_THRESHOLDS } from '../match/tenant-matching.ts';
-import { addIdentifier, addRecord, addSharer, createTenantState, type ProfileState, type TenantState } from './tenant-state.ts';
+import { addIdentifier, addRecord, addSharer, countRecord, createTenantState, type ProfileState, type TenantState } from './tenant-state.ts';
 
 /** Moves a tenant's graph epoch: every writer of the identity graph but its owning resolver calls this in its transaction. */
 export async function bumpEpoch(client: pg.PoolClient | pg.Pool, tenantId: string): Promise<void> {
@@ -85,7 +85,7 @@ export async function loadTenantState(pool: pg.Pool, tenantId: string): Promise<
       'SELECT customer360_id, fingerprint, record FROM person_records WHERE tenant_id = $1 ORDER BY recorded_at, event_id',
     )) {
       const profile = state.profiles.get(r.customer360_id);
-      if (profile) addRecord(state, profile, r.record, r.fingerprint);
+      if (profile && addRecord(state, profile, r.record, r.fingerprint)) countRecord(state, r.record);
     }
     for (const r of await q<{ customer360_id: string; event_id: string }>('SELECT customer360_id, event_id FROM consent_records WHERE tenant_id = $1 ORDER BY recorded_at, version, event_id')) {
       state.profiles.get(r.customer360_id)?.consent.push(r.event_id);

@@ -199,7 +199,7 @@ export function resolveEvent(state: TenantState, input: EventInput, ctx: BatchCo
 
   if (record && match) {
     const fingerprint = recordFingerprint(record);
-    if (addRecord(state, survivor, match, fingerprint)) writes.records.push({ profile: id, fingerprint, record, eventId: event.event_id });
+    if (addRecord(state, survivor, match, fingerprint)) writes.records.push({ profile: id, fingerprint, record, match, eventId: event.event_id });
     // Probable matches below the link threshold: suggested merges for review.
     for (const [candidate, score] of scores) {
       if (score.probability < ctx.linkThreshold && candidate !== id && !mergedIds.includes(candidate) && state.profiles.has(candidate)) {

@@ -13,7 +13,7 @@ import type { ProfileRow } from '../decide.ts';
 import type { PersonRecord } from '../fuzzy/person.ts';
 import type { TraitHistory } from '../survivorship.ts';
 import { createEntityIndex, type EntityIndex } from '../match/entity-index.ts';
-import { createFrequencies, type Frequencies, type FrequencyTable } from '../match/frequencies.ts';
+import { createFrequencies, type Frequencies } from '../match/frequencies.ts';
 import { createScorer, defaultModel, estimateModel, type MatchModel, type Scorer } from '../match/entity-score.ts';
 import { matchRecord, type MatchRecord } from '../match/record.ts';
 import { seededRandom } from '../../ingest/demo-data.ts';
@@ -58,8 +58,8 @@ export interface TenantState {
   frequencies: Frequencies;
   /** Link and review thresholds (probabilities). */
   thresholds: { linkThreshold: number; reviewThreshold: number };
-  /** What a batch is scored with: frozen until the tenant has grown by a tenth or a while has passed. */
-  matching: { scorer: Scorer; table: FrequencyTable; model: MatchModel; records: number; modelRecords: number; at: number } | null;
+  /** What a batch is scored with (see matchingFor). */
+  matching: { scorer: Scorer; model: MatchModel; modelRecords: number } | null;
   /** Records of the tenant (distinct per profile), for u. */
   records: number;
   lastUsed: number;
@@ -69,7 +69,6 @@ export interface TenantState {
 const U_SAMPLE = 4000;
 /** Records from which a tenant's own u is estimated (below, the generic priors). */
 const MIN_RECORDS_FOR_U = 50;
-const SNAPSHOT_MS = 30_000;
 
 export function createTenantState(tenantId: string, epoch: number, thresholds: TenantState['thresholds']): TenantState {
   return {
@@ -112,7 +111,11 @@ export function newProfile(state: TenantState, id: string, at: Date): ProfileSta
   return profile;
 }
 
-/** Adds a person record to a profile (and to the entity index and the frequencies); false when it already had it. */
+/**
+ * Adds a person record to a profile and to the entity index; false when it already had it. Its
+ * values are counted in the frequencies by the caller (countRecord), after the batch that
+ * brought it: every record of a batch is scored against the same table.
+ */
 export function addRecord(state: TenantState, profile: ProfileState, record: PersonRecord | MatchRecord, fingerprint: string): boolean {
   if (profile.fingerprints.has(fingerprint)) return false;
   profile.fingerprints.add(fingerprint);
@@ -121,9 +124,13 @@ export function addRecord(state: TenantState, profile: ProfileState, record: Per
     profile.entity = state.index.create(match);
     state.profileOfEntity.set(profile.entity, profile.customer360_id);
   } else state.index.add(profile.entity, match);
-  state.frequencies.add(match);
-  state.records++;
   return true;
+}
+
+/** Counts a record's values in the tenant's frequencies. */
+export function countRecord(state: TenantState, record: PersonRecord | MatchRecord): void {
+  state.frequencies.add('givenSound' in record ? record : matchRecord(record));
+  state.records++;
 }
 
 export function addIdentifier(state: TenantState, profile: ProfileState, key: string, identifier: IdentifierState): void {
@@ -161,23 +168,23 @@ export function currentProfile(state: TenantState, id: string): ProfileState | u
 }
 
 /**
- * What a batch is scored with: the value frequencies and u of a moment, taken again when the
- * tenant has grown by a tenth since (or half a minute has passed), and u estimated again from a
- * sample of its records when they have doubled; the same for every record of a batch.
+ * What a batch is scored with: the tenant's value frequencies as they stand (records are counted
+ * between batches, never during one) and u, estimated again from a sample of the tenant's records
+ * each time they have doubled; the same for every record of a batch.
  */
 export function matchingFor(state: TenantState, sampleOf: (n: number) => MatchRecord[]): NonNullable<TenantState['matching']> {
-  const now = Date.now();
   const current = state.matching;
-  const stale = !current || state.records > current.records * 1.1 + 10 || (now - current.at > SNAPSHOT_MS && state.records !== current.records);
-  if (!stale) return current;
+  const grown = state.records >= MIN_RECORDS_FOR_U && state.records >= (current?.modelRecords ?? 0) * 2;
+  if (current && !grown) return current;
   let model = current?.model ?? defaultModel();
   let modelRecords = current?.modelRecords ?? 0;
-  if (state.records >= MIN_RECORDS_FOR_U && state.records >= modelRecords * 2) {
-    model = estimateModel(sampleOf(U_SAMPLE), seededRandom(360), 50_000);
+  if (grown) {
+    const sample = sampleOf(U_SAMPLE);
+    // Random pairs: twenty per record sampled is plenty for a small tenant, fifty thousand for any.
+    model = estimateModel(sample, seededRandom(360), Math.min(50_000, 20 * sample.length));
     modelRecords = state.records;
   }
-  const table = state.frequencies.snapshot();
-  state.matching = { scorer: createScorer(model, table), table, model, records: state.records, modelRecords, at: now };
+  state.matching = { scorer: createScorer(model, state.frequencies), model, modelRecords };
   return state.matching;
 }
 

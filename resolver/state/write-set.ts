@@ -1,6 +1,7 @@
 /** What a batch changed in a tenant's identity state, to be written behind in one transaction. */
 import type { RawEvent } from '../../schemas/types.ts';
 import type { PersonRecord } from '../fuzzy/person.ts';
+import type { MatchRecord } from '../match/record.ts';
 import type { ProfileState } from './tenant-state.ts';
 
 export interface WriteSet {
@@ -17,7 +18,7 @@ export interface WriteSet {
   /** Profiles whose consent versions are numbered again (they took another's in a merge). */
   renumber: Set<string>;
   /** New person records, by the profile that took them (followed to its survivor when written). */
-  records: { profile: string; fingerprint: string; record: PersonRecord; eventId: string }[];
+  records: { profile: string; fingerprint: string; record: PersonRecord; match: MatchRecord; eventId: string }[];
   consent: { profile: string; event: RawEvent }[];
   /** Event links made in the batch: event ID to profile, rule and confidence. */
   links: Map<string, { profile: string; rule: string; confidence: number; evidence: string }>;

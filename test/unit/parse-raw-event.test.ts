@@ -5,8 +5,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createParseRawEventStep } from '../../resolver/parse-raw-event.ts';
-import { prepareEvent, sameTraits, traitsOf } from '../../resolver/decide.ts';
-import { TRAIT_NAMES } from '../../resolver/fuzzy/of-event.ts';
+import { sameTraits, traitsOf } from '../../resolver/decide.ts';
+import { TRAIT_NAMES, personRecordOfEvent } from '../../resolver/fuzzy/of-event.ts';
 import { extractIdentifiers } from '../../resolver/identifiers.ts';
 import { recordValues, survive } from '../../resolver/survivorship.ts';
 import { createCodec, type Codec } from '../../schemas/codec.ts';
@@ -120,7 +120,7 @@ describe('the resolver on trait names of JavaScript objects (should one get past
     expect(sameTraits(traits, traits)).toBe(true);
     expect(sameTraits({}, traits)).toBe(false);
     expect(sameTraits(traits, {})).toBe(false);
-    expect(prepareEvent(raw, extractIdentifiers(raw, 'US').identifiers).record).toMatchObject({ given: 'ann', dob: '19800112' });
+    expect(personRecordOfEvent(raw)).toMatchObject({ given: 'ann', dob: '19800112' });
   });
 });
 
