@@ -196,13 +196,13 @@ export async function main(argv: string[]): Promise<void> {
   const identity = program.command('identity').description("identity resolution tools: re-estimate a tenant's match model from its own records");
   identity
     .command('estimate')
-    .description("re-estimate a tenant's match model (m and u per comparison) from its stored person records; its thresholds are kept")
+    .description("estimate the entity matcher's u per comparison and level from a tenant's stored person records and store it (m is fixed; its thresholds are kept)")
     .requiredOption('--tenant <tenant>', 'the tenant whose model to estimate')
     .option('--dry-run', 'estimate and print, write nothing')
     .option('--sample <n>', 'at most this many person records, chosen uniformly', '200000')
     .action(async (options: { tenant: string; dryRun?: boolean; sample: string }) => {
       const config = loadConfig();
-      const { runEstimateCommand } = await import('../resolver/fuzzy/estimate-command.ts');
+      const { runEstimateCommand } = await import('../resolver/match/estimate-command.ts');
       process.exitCode = await runEstimateCommand(config, createLogger(config.logLevel), options);
     });
 

@@ -75,8 +75,8 @@ export const oldestFirst = (a: ProfileRow, b: ProfileRow) =>
  * The profiles an event may join among its candidates: no auth user ID, or the same one as the
  * event's (its own, else that of the profile owning its strongest identifier that has one).
  * Different auth user IDs never merge. A profile reached only through a phone or an email (a
- * family phone, a shared inbox) does not join when the given names clearly differ, or when the
- * entity matcher finds the event's person record and the profile's to be two people.
+ * family phone, a shared inbox, an address typed for several people) does not join when the given
+ * names clearly differ, or when the person records say two people (differentPerson).
  */
 export function allowedCandidates<C extends ProfileRow>(args: {
   event: RawEvent;
@@ -85,9 +85,9 @@ export function allowedCandidates<C extends ProfileRow>(args: {
   ownerOf: (i: Identifier) => string | undefined;
   authOf: Map<string, string>;
   fuzzyLinks: Map<string, PairScore>;
-  /** Whether the event's person record and the candidate's records are clearly two people (the entity matcher's veto). */
-  differentPerson?: (c: C) => boolean;
-}): { anchorAuth: string | null; allowed: C[] } {
+  /** Why the event's person record and the candidate's records are clearly two people; null when they may be one. */
+  differentPerson?: (c: C) => string | null;
+}): { anchorAuth: string | null; allowed: C[]; householdReason: string | null } {
   const { identifiers, candidates, ownerOf, authOf, fuzzyLinks } = args;
   let anchorAuth = identifiers.find((i) => i.type === 'auth_user_id')?.value ?? null;
   for (const type of STRENGTH) {
@@ -105,13 +105,16 @@ export function allowedCandidates<C extends ProfileRow>(args: {
     const types = new Set(identifiers.filter((i) => ownerOf(i) === c.customer360_id).map((i) => i.type));
     return types.size > 0 && [...types].every((t) => t === 'phone' || t === 'email') && !fuzzyLinks.has(c.customer360_id);
   };
+  const reasons: string[] = [];
   const household = (c: C) => {
     if (!sharedOnly(c)) return false;
     const theirs = c.traits.first_name?.value ?? c.traits.given_name?.value;
-    return (eventGiven !== null && theirs !== undefined && givenNamesConflict(eventGiven, theirs)) || (args.differentPerson?.(c) ?? false);
+    const why = eventGiven !== null && theirs !== undefined && givenNamesConflict(eventGiven, theirs) ? 'different given names' : (args.differentPerson?.(c) ?? null);
+    if (why !== null) reasons.push(`shared phone or email, ${why}`);
+    return why !== null;
   };
   const allowed = candidates.filter((c) => (!authOf.has(c.customer360_id) || authOf.get(c.customer360_id) === anchorAuth) && !household(c));
-  return { anchorAuth, allowed };
+  return { anchorAuth, allowed, householdReason: reasons[0] ?? null };
 }
 
 /** Why the candidates left out of the compatible set were refused; null when none were. */
@@ -121,13 +124,15 @@ export function blockedReasonOf<C extends ProfileRow>(args: {
   authOf: Map<string, string>;
   anchorAuth: string | null;
   sizeGuard: boolean;
+  /** Why a profile reached only through a phone or an email was refused (allowedCandidates). */
+  householdReason?: string | null;
 }): string | null {
   const { blocked, allowed, authOf, anchorAuth, sizeGuard } = args;
   if (blocked.length === 0) return null;
   if (blocked.some((c) => authOf.has(c.customer360_id) && authOf.get(c.customer360_id) !== anchorAuth)) return 'different auth user IDs';
   if (sizeGuard) return 'profile size guard';
   if (blocked.some((c) => allowed.includes(c))) return 'split apart by a person';
-  return 'shared phone or email, different given names';
+  return args.householdReason ?? 'shared phone or email, different given names';
 }
 
 export type LinkEvidence = Identifier | { probability: number; contributions: Contribution[] };

@@ -10,7 +10,20 @@ import type { PersonRecord } from '../fuzzy/person.ts';
 import { historyOf, type TraitHistory } from '../survivorship.ts';
 import type { TraitValue } from '../decide.ts';
 import { DEFAULT_THRESHOLDS } from '../match/tenant-matching.ts';
+import { COMPARISONS } from '../match/comparisons.ts';
+import { createScorer, type MatchModel } from '../match/entity-score.ts';
 import { addIdentifier, addRecord, addSharer, countRecord, createTenantState, type ProfileState, type TenantState } from './tenant-state.ts';
+
+/** The entity matcher's model stored for a tenant (`{"kind": "entity", "u": [...]}` with a level count per comparison that fits), else null. */
+export function storedEntityModel(model: unknown): MatchModel | null {
+  const m = model as { kind?: unknown; u?: unknown } | null;
+  if (!m || m.kind !== 'entity' || !Array.isArray(m.u) || m.u.length !== COMPARISONS.length) return null;
+  const fits = COMPARISONS.every((c, i) => {
+    const levels = (m.u as unknown[])[i];
+    return Array.isArray(levels) && levels.length === c.levels.length && levels.every((u) => typeof u === 'number' && u > 0 && u <= 1);
+  });
+  return fits ? { u: m.u as number[][] } : null;
+}
 
 /** Moves a tenant's graph epoch: every writer of the identity graph but its owning resolver calls this in its transaction. */
 export async function bumpEpoch(client: pg.PoolClient | pg.Pool, tenantId: string): Promise<void> {
@@ -27,9 +40,13 @@ export async function loadTenantState(pool: pg.Pool, tenantId: string): Promise<
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const q = <R extends pg.QueryResultRow>(sql: string) => client.query<R>(sql, [tenantId]).then((r) => r.rows);
     const epoch = await q<{ epoch: string }>('SELECT epoch FROM identity_epochs WHERE tenant_id = $1');
-    const models = await q<{ link_threshold: number; review_threshold: number }>('SELECT link_threshold, review_threshold FROM match_models WHERE tenant_id = $1');
+    const models = await q<{ model: unknown; link_threshold: number; review_threshold: number }>('SELECT model, link_threshold, review_threshold FROM match_models WHERE tenant_id = $1');
     const thresholds = models[0] ? { linkThreshold: models[0].link_threshold, reviewThreshold: models[0].review_threshold } : DEFAULT_THRESHOLDS;
     const state = createTenantState(tenantId, Number(epoch[0]?.epoch ?? 0), thresholds);
+    // A model stored by `c360 identity estimate` is used as it is; without one, u is estimated
+    // from the tenant's records as they grow (matchingFor).
+    const stored = storedEntityModel(models[0]?.model);
+    if (stored) state.matching = { scorer: createScorer(stored, state.frequencies), model: stored, modelRecords: Infinity };
 
     const profiles = await q<{ customer360_id: string; created_at: Date; updated_at: Date; version: string; merged_into: string | null; traits: Record<string, TraitValue>; trait_history: TraitHistory | null; deleted_at: Date | null }>(
       'SELECT customer360_id, created_at, updated_at, version, merged_into, traits, trait_history, deleted_at FROM profiles WHERE tenant_id = $1 ORDER BY created_at, customer360_id',

@@ -94,6 +94,22 @@ function fuzzyLinksAmong(state: TenantState, scores: Map<string, PairScore & { e
   return new Map(links);
 }
 
+/** Date-of-birth levels of the entity matcher that no typo explains: a year or more apart. */
+const DOB_APART = new Set(['within a year', 'within ten years', 'different']);
+
+/**
+ * Why a record and a profile reached only through a phone or an email are two people, or null:
+ * the entity matcher's veto (different given names, dates of birth decades apart), or dates of
+ * birth that no member of the profile has within a typo or a month of the record's. A phone or
+ * an inbox is shared by a household, and a common address is typed for several people; a date
+ * of birth is not.
+ */
+function contradiction(score: EntityScore): string | null {
+  if (score.veto !== null) return score.veto;
+  const dob = score.contributions.find((c) => c.comparison === 'date_of_birth');
+  return dob && DOB_APART.has(dob.level) ? 'different dates of birth' : null;
+}
+
 export function resolveEvent(state: TenantState, input: EventInput, ctx: BatchContext, writes: WriteSet): Resolution {
   const { event, record } = input;
   const tenantId = state.tenantId;
@@ -117,14 +133,8 @@ export function resolveEvent(state: TenantState, input: EventInput, ctx: BatchCo
   const candidates = candidateIds.map((id) => state.profiles.get(id)!);
   const authOf = new Map<string, string>();
   for (const c of candidates) if (c.auth !== null) authOf.set(c.customer360_id, c.auth);
-  const entityScores = new Map<string, EntityScore>();
-  const differentPerson = (c: ProfileState) => {
-    if (!match || c.entity < 0) return false;
-    let score = entityScores.get(c.customer360_id);
-    if (!score) entityScores.set(c.customer360_id, (score = ctx.scorer.score(match, state.index.members(c.entity))));
-    return score.veto !== null;
-  };
-  const { anchorAuth, allowed } = allowedCandidates({ event, identifiers, candidates, ownerOf, authOf, fuzzyLinks, differentPerson });
+  const differentPerson = (c: ProfileState) => (match && c.entity >= 0 ? contradiction(ctx.scorer.score(match, state.index.members(c.entity))) : null);
+  const { anchorAuth, allowed, householdReason } = allowedCandidates({ event, identifiers, candidates, ownerOf, authOf, fuzzyLinks, differentPerson });
   // Profiles a person split apart are never merged again automatically: oldest first, a profile
   // joins only when it is not excluded with one already joining.
   const compatible: ProfileState[] = [];
@@ -140,7 +150,7 @@ export function resolveEvent(state: TenantState, input: EventInput, ctx: BatchCo
     }
   }
   const blocked = candidates.filter((c) => !compatible.includes(c));
-  const blockedReason = blockedReasonOf({ blocked, allowed, authOf, anchorAuth, sizeGuard });
+  const blockedReason = blockedReasonOf({ blocked, allowed, authOf, anchorAuth, sizeGuard, householdReason });
   const now = new Date();
   const created = compatible.length === 0;
   const survivor = created ? newProfile(state, randomUUID(), now) : compatible[0]!;

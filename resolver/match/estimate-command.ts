@@ -1,7 +1,8 @@
 /**
- * `c360 identity estimate --tenant T [--dry-run] [--sample N]`: re-estimates a tenant's match
- * model from its own person records (estimate-tenant.ts) and prints how m and u moved per
- * comparison. Only counts and probabilities are printed, never a record.
+ * `c360 identity estimate --tenant T [--dry-run] [--sample N]`: estimates the entity matcher's u
+ * for a tenant from its own person records (estimate-tenant.ts) and prints, per comparison and
+ * level, m, u before and after and the resulting weight. Only counts and probabilities are
+ * printed, never a value of a record.
  */
 import type { Config } from '../../platform/config.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -10,46 +11,34 @@ import { EstimateError, estimateTenantModel, type TenantEstimate } from './estim
 
 /** Probabilities as fixed decimals, or in exponent form when too small for four decimals (a u of agreement often is). */
 const p = (x: number) => (x >= 0.0001 || x === 0 ? x.toFixed(4) : x.toExponential(1));
-const weight = (m: number, u: number) => Math.log2(Math.max(m, 1e-6) / Math.max(u, 1e-6));
 const signed = (w: number) => `${w >= 0 ? '+' : ''}${w.toFixed(1)}`;
 const count = (n: number) => n.toLocaleString('en-US');
+const share = (n: number, of: number) => `${Math.round((100 * n) / Math.max(1, of))}%`;
 
-/** The estimate as a short table: per comparison, its agreement level's m, u and weight before and after. */
+/** The estimate as a table, one row per comparison and level. */
 export function formatEstimate(estimate: TenantEstimate): string {
   const s = estimate.summary;
   const sampled = s.recordsUsed < s.records ? `a uniform sample of ${count(s.recordsUsed)} of ${count(s.records)}` : `all ${count(s.records)}`;
-  const pairs = s.candidatePairsUsed < s.candidatePairs ? `${count(s.candidatePairsUsed)} of ${count(s.candidatePairs)}` : count(s.candidatePairs);
-  const header = ['comparison', 'm exact before -> after', 'u exact before -> after', 'weight before -> after'];
-  const rows = s.comparisons.map((c) => {
-    const { m, u } = c.levels[0]!;
-    const moved = (before: string, after: string) => (c.estimated ? `${before} -> ${after}` : `${before} (kept)`);
-    return [
-      c.comparison,
-      moved(p(m.before), p(m.after)),
-      moved(p(u.before), p(u.after)),
-      moved(signed(weight(m.before, u.before)), signed(weight(m.after, u.after))),
-    ];
-  });
+  const header = ['comparison', 'level', 'm', 'u before', 'u after', 'weight'];
+  const rows = s.comparisons.flatMap((c) =>
+    c.levels.map((l) => [c.comparison, `${l.level}${l.byFrequency ? ' *' : ''}`, l.m.toFixed(4), p(l.u.before), p(l.u.after), signed(l.weight.after)]),
+  );
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
-  const kept = s.comparisons.filter((c) => !c.estimated);
   return [
-    `Match model of tenant ${estimate.tenantId}, from ${sampled} person records: ${pairs} candidate pairs by blocking (m by EM), ${count(s.randomPairs)} random pairs (u)`,
+    `Entity match model of tenant ${estimate.tenantId}: u from ${count(s.pairs)} random pairs of ${sampled} person records`,
+    `u before: ${estimate.previousSource === 'stored' ? "the tenant's stored model" : 'the generic priors (no entity model was stored)'}; m is fixed; weight = log2(m / u after)`,
     '',
     line(header),
     ...rows.map(line),
     '',
-    ...(kept.length
-      ? [
-          `kept as they were (too few pairs with both values): ${kept
-            .map((c) => `${c.comparison} (${count(c.observed.candidatePairs)} candidate, ${count(c.observed.randomPairs)} random)`)
-            .join(', ')}`,
-        ]
-      : []),
-    `prior match probability of a candidate pair: ${p(s.lambda.before)} -> ${p(s.lambda.after)}`,
+    "* weighed by how common the value itself is where the tenant's counts know it; u is the fallback",
+    `sampled records holding each comparison (the fewer, the nearer u stays to its prior): ${s.comparisons
+      .map((c) => `${c.comparison} ${share(c.recordsWithValue, s.recordsUsed)}`)
+      .join(', ')}`,
     `thresholds: link ${estimate.linkThreshold}, review ${estimate.reviewThreshold} (unchanged)`,
     estimate.written
-      ? 'Written to match_models; resolvers use it within 30 s.'
+      ? "Written to match_models and the tenant's epoch moved: resolvers build the tenant again on its next batch and use it."
       : 'Dry run: nothing written; the current model stays.',
   ].join('\n');
 }
