@@ -93,8 +93,11 @@ describe('segments', () => {
       { email: 'bob@seg.test', change: 'entered', reason: 'attributes changed' },
     ]);
 
-    // Published for marketing tools: every entry on the segment changes topic, Avro like the rest.
-    const published = await t.db.pool.query<{ value: Buffer }>('SELECT value FROM transport_log WHERE topic = $1 ORDER BY partition, "offset"', [t.runtime.topics.segmentChanges]);
+    // Published for marketing tools: every entry on the segment changes topic, Avro like the rest
+    // (published once the membership is stored, so it may arrive a moment after the history).
+    const publishedRows = () => t.db.pool.query<{ value: Buffer }>('SELECT value FROM transport_log WHERE topic = $1 ORDER BY partition, "offset"', [t.runtime.topics.segmentChanges]);
+    await waitFor(async () => (await publishedRows()).rows.length >= 3, 30_000, 'three entries published');
+    const published = await publishedRows();
     const decoded = await Promise.all(published.rows.map((r) => t.runtime.codec.decode<{ tenant_id: string; segment_id: string; change: string; reason: string }>(t.runtime.topics.segmentChanges, r.value)));
     expect(decoded.map((d) => `${d.tenant_id}/${d.segment_id}/${d.change}/${d.reason}`).sort()).toEqual([
       'tenant_a/big/entered/attributes changed',
