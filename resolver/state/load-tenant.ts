@@ -60,6 +60,7 @@ export async function loadTenantState(pool: pg.Pool, tenantId: string): Promise<
       }
       const history = row.trait_history && Object.keys(row.trait_history).length ? row.trait_history : historyOf(row.traits);
       const profile: ProfileState = {
+        seq: state.nextSeq++,
         customer360_id: row.customer360_id,
         created_at: row.created_at,
         updated_at: row.updated_at,

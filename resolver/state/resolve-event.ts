@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ProfileChangeKind, RawEvent } from '../../schemas/types.ts';
 import { identifierKey, type Identifier, type IdentifierType } from '../identifiers.ts';
-import { allowedCandidates, blockedReasonOf, linkOf, oldestFirst, pairKey, sameTraits, traitsOf } from '../decide.ts';
+import { allowedCandidates, blockedReasonOf, linkOf, pairKey, sameTraits, traitsOf } from '../decide.ts';
 import type { PairScore } from '../fuzzy/model.ts';
 import { recordFingerprint } from '../fuzzy/of-event.ts';
 import type { PersonRecord } from '../fuzzy/person.ts';
@@ -19,7 +19,7 @@ import { byRecency, contactOf, profileChange } from '../profile-change.ts';
 import type { Resolution } from '../resolution.ts';
 import { recordValues, survive, type SurvivorshipRule } from '../survivorship.ts';
 import { mergeInto } from './merge-profiles.ts';
-import { addIdentifier, addRecord, addSharer, currentProfile, newProfile, profileOfEntity, type ProfileState, type TenantState } from './tenant-state.ts';
+import { addIdentifier, addRecord, addSharer, currentProfile, newProfile, oldestProfileFirst, profileOfEntity, type ProfileState, type TenantState } from './tenant-state.ts';
 import type { WriteSet } from './write-set.ts';
 
 /** One event does not legitimately join more profiles than this, nor make one with more identifiers (the size guard). */
@@ -84,7 +84,8 @@ function fuzzyScores(state: TenantState, record: ReturnType<typeof matchRecord>,
 
 /** Those at or above the link threshold, when they are one person (else none: one record must not chain two people). */
 function fuzzyLinksAmong(state: TenantState, scores: Map<string, PairScore & { entity: number }>, ctx: BatchContext): Map<string, PairScore> {
-  const links = [...scores].filter(([, s]) => s.probability >= ctx.linkThreshold).sort((a, b) => b[1].probability - a[1].probability || (a[0] < b[0] ? -1 : 1));
+  const seqOf = (id: string) => state.profiles.get(id)!.seq;
+  const links = [...scores].filter(([, s]) => s.probability >= ctx.linkThreshold).sort((a, b) => b[1].probability - a[1].probability || seqOf(a[0]) - seqOf(b[0]));
   if (links.length <= 1) return new Map(links);
   const best = state.index.members(links[0]![1].entity);
   for (const [, other] of links.slice(1)) {
@@ -129,8 +130,8 @@ export function resolveEvent(state: TenantState, input: EventInput, ctx: BatchCo
   const match = record ? matchRecord(record) : null;
   const scores = match ? fuzzyScores(state, match, ctx) : new Map<string, PairScore & { entity: number }>();
   const fuzzyLinks = match ? fuzzyLinksAmong(state, scores, ctx) : new Map<string, PairScore>();
-  const candidateIds = [...new Set([...identifiers.map(ownerOf).filter((id): id is string => id !== undefined), ...fuzzyLinks.keys()])].sort();
-  const candidates = candidateIds.map((id) => state.profiles.get(id)!);
+  const candidateIds = [...new Set([...identifiers.map(ownerOf).filter((id): id is string => id !== undefined), ...fuzzyLinks.keys()])];
+  const candidates = candidateIds.map((id) => state.profiles.get(id)!).sort(oldestProfileFirst);
   const authOf = new Map<string, string>();
   for (const c of candidates) if (c.auth !== null) authOf.set(c.customer360_id, c.auth);
   const differentPerson = (c: ProfileState) => (match && c.entity >= 0 ? contradiction(ctx.scorer.score(match, state.index.members(c.entity))) : null);
@@ -138,7 +139,7 @@ export function resolveEvent(state: TenantState, input: EventInput, ctx: BatchCo
   // Profiles a person split apart are never merged again automatically: oldest first, a profile
   // joins only when it is not excluded with one already joining.
   const compatible: ProfileState[] = [];
-  for (const c of [...allowed].sort(oldestFirst)) {
+  for (const c of [...allowed].sort(oldestProfileFirst)) {
     if (!compatible.some((k) => state.exclusions.has(pairKey(k.customer360_id, c.customer360_id)))) compatible.push(c);
   }
   let sizeGuard = false;

@@ -25,6 +25,8 @@ export interface IdentifierState extends Identifier {
 }
 
 export interface ProfileState extends ProfileRow {
+  /** Order of creation in the tenant (the oldest first, whatever the clock's resolution): merges and ties are decided by it. */
+  seq: number;
   trait_history: TraitHistory;
   deleted_at: Date | null;
   /** Every identifier the profile owns, by identifierKey. */
@@ -62,6 +64,8 @@ export interface TenantState {
   matching: { scorer: Scorer; model: MatchModel; modelRecords: number } | null;
   /** Records of the tenant (distinct per profile), for u. */
   records: number;
+  /** The next profile's seq. */
+  nextSeq: number;
   lastUsed: number;
 }
 
@@ -85,12 +89,14 @@ export function createTenantState(tenantId: string, epoch: number, thresholds: T
     thresholds,
     matching: null,
     records: 0,
+    nextSeq: 0,
     lastUsed: Date.now(),
   };
 }
 
 export function newProfile(state: TenantState, id: string, at: Date): ProfileState {
   const profile: ProfileState = {
+    seq: state.nextSeq++,
     customer360_id: id,
     created_at: at,
     updated_at: at,
@@ -189,3 +195,6 @@ export function matchingFor(state: TenantState, sampleOf: (n: number) => MatchRe
 }
 
 export type { IdentifierType };
+
+/** The oldest profile first (the survivor of a merge). */
+export const oldestProfileFirst = (a: ProfileState, b: ProfileState) => a.seq - b.seq;
