@@ -37,10 +37,23 @@ export interface Comparison {
   levels: readonly Level[];
   /** The level index, or -1 when either value is missing. */
   level(a: MatchRecord, b: MatchRecord): number;
+  /**
+   * Whether the comparison reads nothing that tells the two records apart (the fields it compares,
+   * and those its level's frequency comes from, are equal): each then gives the same level and
+   * weight against any record, so an entity's members alike in it are compared once. Absent:
+   * every member is compared.
+   */
+  alike?(x: MatchRecord, y: MatchRecord): boolean;
 }
 
-/** Which characters of each string Jaro matched; reused by every call (grown when a string is longer). */
-const jaroScratch = { shorter: new Uint8Array(64), longer: new Uint8Array(64) };
+/** The fields the name comparisons read: both names (a swap crosses them), and the forms of the given name that follow from it. */
+const namesAlike = (x: MatchRecord, y: MatchRecord) => x.given === y.given && x.surname === y.surname;
+
+/**
+ * Which characters of each string Jaro matched, reused by every call: a position is matched when
+ * it holds the stamp of the current call, so nothing needs clearing (grown for a longer string).
+ */
+const jaroScratch = { shorter: new Int32Array(64), longer: new Int32Array(64), stamp: 0 };
 
 /**
  * The Jaro similarity, computed as talisman's metrics/jaro computes it (the same matches,
@@ -48,23 +61,25 @@ const jaroScratch = { shorter: new Uint8Array(64), longer: new Uint8Array(64) };
  */
 function jaro(a: string, b: string): number {
   if (a === b) return 1;
-  const [min, max] = a.length > b.length ? [b, a] : [a, b];
-  if (jaroScratch.longer.length < max.length) {
-    jaroScratch.shorter = new Uint8Array(max.length * 2);
-    jaroScratch.longer = new Uint8Array(max.length * 2);
+  const swap = a.length > b.length;
+  const min = swap ? b : a;
+  const max = swap ? a : b;
+  if (jaroScratch.longer.length < max.length || jaroScratch.stamp === 0x7fffffff) {
+    jaroScratch.shorter = new Int32Array(Math.max(64, max.length * 2));
+    jaroScratch.longer = new Int32Array(Math.max(64, max.length * 2));
+    jaroScratch.stamp = 0;
   }
   const { shorter, longer } = jaroScratch;
-  shorter.fill(0, 0, min.length);
-  longer.fill(0, 0, max.length);
+  const stamp = ++jaroScratch.stamp;
   const range = Math.max(((max.length / 2) | 0) - 1, 0);
   let matches = 0;
   for (let i = 0; i < min.length; i++) {
     const character = min.charCodeAt(i);
     const end = Math.min(i + range + 1, max.length);
     for (let j = Math.max(i - range, 0); j < end; j++) {
-      if (longer[j] === 0 && character === max.charCodeAt(j)) {
-        shorter[i] = 1;
-        longer[j] = 1;
+      if (longer[j] !== stamp && character === max.charCodeAt(j)) {
+        shorter[i] = stamp;
+        longer[j] = stamp;
         matches++;
         break;
       }
@@ -74,8 +89,8 @@ function jaro(a: string, b: string): number {
   // The matched characters of each, in order, compared position by position.
   let transpositions = 0;
   for (let i = 0, j = 0; i < min.length; i++) {
-    if (shorter[i] === 0) continue;
-    while (longer[j] === 0) j++;
+    if (shorter[i] !== stamp) continue;
+    while (longer[j] !== stamp) j++;
     if (min.charCodeAt(i) !== max.charCodeAt(j)) transpositions++;
     j++;
   }
@@ -101,8 +116,41 @@ export function jaroWinkler(a: string, b: string): number {
 
 const jw = jaroWinkler;
 
+/**
+ * At least jaroWinkler(a, b), cheaply: Jaro matches no more characters than those of the shorter
+ * string found anywhere in the longer (looked up in a 32-bit mask of the longer's characters,
+ * which can only err upwards), with no transposition, boosted by the same common prefix.
+ */
+export function jaroWinklerBound(a: string, b: string): number {
+  if (a === b) return 1;
+  const swap = a.length > b.length;
+  const min = swap ? b : a;
+  const max = swap ? a : b;
+  let mask = 0;
+  for (let j = 0; j < max.length; j++) mask |= 1 << (max.charCodeAt(j) & 31);
+  let m = 0;
+  for (let i = 0; i < min.length; i++) if (mask & (1 << (min.charCodeAt(i) & 31))) m++;
+  if (m === 0) return 0;
+  const dj = (m / a.length + m / b.length + 1) / 3;
+  if (dj < 0.7) return dj;
+  let l = 0;
+  const prefixLimit = Math.min(a.length, b.length, 4);
+  for (let i = 0; i < prefixLimit; i++) {
+    if (a[i] === b[i]) l++;
+    else break;
+  }
+  return dj + l * 0.1 * (1 - dj);
+}
+
+/** Rounding in the bound's arithmetic, which a bound this far under a threshold cannot hide. */
+const BOUND_MARGIN = 1e-9;
+
+/** Whether jaroWinkler(a, b) >= threshold, without computing it when its bound says no. */
+const jwAtLeast = (a: string, b: string, threshold: number) => jaroWinklerBound(a, b) + BOUND_MARGIN >= threshold && jw(a, b) >= threshold;
+
 /** Levels by Jaro-Winkler similarity after exact: each threshold, then different. */
 function similarity(name: string, field: 'locality', levels: Level[], thresholds: number[]): Comparison {
+  const lowest = Math.min(...thresholds);
   return {
     name,
     levels,
@@ -111,18 +159,21 @@ function similarity(name: string, field: 'locality', levels: Level[], thresholds
       const y = b[field];
       if (!x || !y) return -1;
       if (x === y) return 0;
+      if (jaroWinklerBound(x, y) + BOUND_MARGIN < lowest) return levels.length - 1;
       const s = jw(x, y);
-      const i = thresholds.findIndex((t) => s >= t);
-      return i === -1 ? levels.length - 1 : i + 1;
+      for (let i = 0; i < thresholds.length; i++) if (s >= thresholds[i]!) return i + 1;
+      return levels.length - 1;
     },
   };
 }
 
+/** Whether a name is near the other one, null when either is missing. */
+const crosses = (x: string | null, y: string | null) => (x && y ? jwAtLeast(x, y, 0.92) : null);
+
 /** Given name and surname written the other way round: each name present crosses to the other. */
 function swapped(a: MatchRecord, b: MatchRecord): boolean {
-  const cross = (x: string | null, y: string | null) => (x && y ? jw(x, y) >= 0.92 : null);
-  const one = cross(a.given, b.surname);
-  const other = cross(a.surname, b.given);
+  const one = crosses(a.given, b.surname);
+  const other = crosses(a.surname, b.given);
   return (one === true && other !== false) || (other === true && one !== false);
 }
 
@@ -138,7 +189,10 @@ const VARIANT_ENDINGS = new Set(['a', 'e', 'ie', 'y', 'le', 'lle', 'ne', 'ine', 
  * variant ending.
  */
 function givenNameTypos(x: string, y: string): 1 | 2 | null {
-  const [short, long] = x.length <= y.length ? [x, y] : [y, x];
+  // More than two edits apart: by their lengths, or by letters one holds that the other lacks.
+  if (Math.abs(x.length - y.length) > 2 || lettersMissing(x, y) > 2 || lettersMissing(y, x) > 2) return null;
+  const short = x.length <= y.length ? x : y;
+  const long = x.length <= y.length ? y : x;
   if (long.startsWith(short) && VARIANT_ENDINGS.has(long.slice(short.length))) return null;
   const n = short.length;
   const d = levenshtein(x, y);
@@ -147,13 +201,30 @@ function givenNameTypos(x: string, y: string): 1 | 2 | null {
     if (n >= 5) return 1;
     return n === 4 && (transposed || x.length !== y.length) ? 1 : null;
   }
-  return d === 2 && n >= 7 && jw(x, y) >= 0.9 ? 2 : null;
+  return d === 2 && n >= 7 && jwAtLeast(x, y, 0.9) ? 2 : null;
+}
+
+/**
+ * How many characters of x do not occur in y (found in a 32-bit mask of y's, which can only
+ * undercount): each needs an edit of its own, so x and y are at least this many edits apart.
+ */
+function lettersMissing(x: string, y: string): number {
+  let mask = 0;
+  for (let j = 0; j < y.length; j++) mask |= 1 << (y.charCodeAt(j) & 31);
+  let missing = 0;
+  for (let i = 0; i < x.length; i++) if (!(mask & (1 << (x.charCodeAt(i) & 31)))) missing++;
+  return missing;
 }
 
 /** Two neighbouring letters swapped, the rest equal. */
 function typoOfLetters(x: string, y: string): boolean {
   const i = [...x].findIndex((c, k) => c !== y[k]);
   return i >= 0 && i < x.length - 1 && x[i] === y[i + 1] && x[i + 1] === y[i] && x.slice(i + 2) === y.slice(i + 2);
+}
+
+function someStartsWith(forms: readonly string[], initial: string): boolean {
+  for (const f of forms) if (f.startsWith(initial)) return true;
+  return false;
 }
 
 const isInitial = (name: string) => name.length === 1 || (name.length === 2 && [...name].length === 1);
@@ -172,9 +243,10 @@ function givenNamesMayBeSame(a: MatchRecord, b: MatchRecord): boolean {
   const fx = x[0]!;
   const fy = y[0]!;
   if (fx === fy) return true;
-  if (isInitial(fx)) return y.some((f) => f.startsWith(fx));
-  if (isInitial(fy)) return x.some((f) => f.startsWith(fy));
-  return y.some((f) => x.includes(f));
+  if (isInitial(fx)) return someStartsWith(y, fx);
+  if (isInitial(fy)) return someStartsWith(x, fy);
+  for (const f of y) if (x.includes(f)) return true;
+  return false;
 }
 
 const givenName: Comparison = {
@@ -200,6 +272,7 @@ const givenName: Comparison = {
     if (swapped(a, b)) return 5;
     return 6;
   },
+  alike: namesAlike,
 };
 
 const surname: Comparison = {
@@ -213,14 +286,25 @@ const surname: Comparison = {
   level(a, b) {
     if (!a.surname || !b.surname) return -1;
     if (a.surname === b.surname) return 0;
-    const s = jw(a.surname, b.surname);
-    if (s >= 0.92) return 1;
-    if (s >= 0.8) return 2;
+    if (jaroWinklerBound(a.surname, b.surname) + BOUND_MARGIN >= 0.8) {
+      const s = jw(a.surname, b.surname);
+      if (s >= 0.92) return 1;
+      if (s >= 0.8) return 2;
+    }
     // Names written the other way round: the given name's comparison counts it, once.
     if (swapped(a, b)) return -1;
     return 3;
   },
+  alike: namesAlike,
 };
+
+/** Whether x.slice(i, i + n) === y.slice(j, j + n), without making either. */
+function samePart(x: string, i: number, y: string, j: number, n: number): boolean {
+  const length = Math.max(0, Math.min(x.length, i + n) - i);
+  if (length !== Math.max(0, Math.min(y.length, j + n) - j)) return false;
+  for (let k = 0; k < length; k++) if (x.charCodeAt(i + k) !== y.charCodeAt(j + k)) return false;
+  return true;
+}
 
 /** One digit typed wrong, or two neighbouring digits swapped. */
 function typoOfDigits(x: string, y: string): boolean {
@@ -253,14 +337,16 @@ const dateOfBirth: Comparison = {
     if (!x || !y) return -1;
     if (x === y) return 0;
     if (typoOfDigits(x, y)) return 1;
-    if (x.slice(0, 4) === y.slice(0, 4) && x.slice(4, 6) === y.slice(6, 8) && x.slice(6, 8) === y.slice(4, 6)) return 2;
-    if (a.dobDay === null || b.dobDay === null) return x.slice(0, 4) === y.slice(0, 4) ? 4 : 6;
+    const sameYear = samePart(x, 0, y, 0, 4);
+    if (sameYear && samePart(x, 4, y, 6, 2) && samePart(x, 6, y, 4, 2)) return 2;
+    if (a.dobDay === null || b.dobDay === null) return sameYear ? 4 : 6;
     const days = Math.abs(a.dobDay - b.dobDay);
     if (days <= 31) return 3;
     if (days <= 366) return 4;
     if (days <= 3653) return 5;
     return 6;
   },
+  alike: (x, y) => x.dob === y.dob && x.dobDay === y.dobDay,
 };
 
 function exact(name: string, field: 'region' | 'phone', mExact: number, uExact: number): Comparison {
@@ -293,6 +379,7 @@ const nationalId: Comparison = {
     const d = levenshtein(a.nationalId, b.nationalId);
     return d === 1 ? 1 : d === 2 && Math.min(a.nationalId.length, b.nationalId.length) >= 6 ? 2 : 3;
   },
+  alike: (x, y) => x.nationalId === y.nationalId,
 };
 
 /**
@@ -302,9 +389,10 @@ const nationalId: Comparison = {
  */
 function nearLocalParts(x: string, y: string): boolean {
   if (x.length < 6 || y.length < 6) return false;
-  const digits = (v: string) => v.replace(/[^0-9]/g, '');
-  return digits(x) === digits(y) && levenshtein(x, y) <= 2;
+  return digitsOf(x) === digitsOf(y) && levenshtein(x, y) <= 2;
 }
+
+const digitsOf = (v: string) => v.replace(/[^0-9]/g, '');
 
 const email: Comparison = {
   name: 'email',
@@ -322,6 +410,7 @@ const email: Comparison = {
     if (a.emailDomain === b.emailDomain && nearLocalParts(a.emailLocal, b.emailLocal)) return 2;
     return 3;
   },
+  alike: (x, y) => x.email === y.email && x.emailLocal === y.emailLocal && x.emailDomain === y.emailDomain,
 };
 
 /**
@@ -337,10 +426,11 @@ const address: Comparison = {
   ],
   level(a, b) {
     if (!a.street || !b.street) return -1;
-    const sameStreet = a.street === b.street || jw(a.street, b.street) >= 0.92;
+    const sameStreet = a.street === b.street || jwAtLeast(a.street, b.street, 0.92);
     if (!sameStreet) return 2;
     return a.streetNumber && b.streetNumber && a.streetNumber === b.streetNumber ? 0 : 1;
   },
+  alike: (x, y) => x.street === y.street && x.streetNumber === y.streetNumber,
 };
 
 /** The town: postcode, else city (each adjusted by how common it is), else near spellings of either. */
@@ -358,9 +448,10 @@ const place: Comparison = {
     if (!postcodes && !cities) return -1;
     if (postcodes && a.postcode === b.postcode) return 0;
     if (cities && a.city === b.city) return 1;
-    if ((postcodes && levenshtein(a.postcode!, b.postcode!) === 1) || (cities && jw(a.city!, b.city!) >= 0.92)) return 2;
+    if ((postcodes && levenshtein(a.postcode!, b.postcode!) === 1) || (cities && jwAtLeast(a.city!, b.city!, 0.92))) return 2;
     return 3;
   },
+  alike: (x, y) => x.postcode === y.postcode && x.city === y.city,
 };
 
 /** The comparisons, in a fixed order. */

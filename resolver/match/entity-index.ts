@@ -7,29 +7,47 @@
  */
 import type { MatchRecord } from './record.ts';
 
+/**
+ * The kinds of blocking key, in order; those starting with "!" stay open however many share
+ * them. A record's key of a kind is the kind's name, a colon and its value (keyValues).
+ */
+const KEY_KINDS = ['e', 'p', 'i', 'el', 'n', '!nd', '!npc', '!nst', 'ny', 'd', 'spc', 'gpc', 'st', 'sc', 'gd', 'sd'] as const;
+const ALWAYS_OPEN = KEY_KINDS.map((kind) => kind.startsWith('!'));
+
+/** Parts joined as one value when every part is there, else null. */
+const joined = (x: string | null | undefined, y: string | null | undefined) => (x && y ? `${x}|${y}` : null);
+
+/** The value of each kind of key of the record (KEY_KINDS), null for a kind it has no key of. */
+function keyValues(r: MatchRecord): (string | null)[] {
+  const { givenSound: g, surnameSound: s, dob } = r;
+  const names = g && s ? (s < g ? `${s}|${g}` : `${g}|${s}`) : null;
+  const house = joined(r.streetNumber, r.street);
+  return [
+    r.email || null,
+    r.phone || null,
+    r.nationalId || null,
+    r.emailLocal && r.emailLocal.length >= 5 ? r.emailLocal : null,
+    names,
+    joined(names, dob),
+    joined(names, r.postcode),
+    joined(names, house),
+    joined(names, dob?.slice(0, 4)),
+    dob || null,
+    joined(s, r.postcode),
+    joined(g, r.postcode),
+    house,
+    joined(s, r.city),
+    joined(g, dob?.slice(4)),
+    joined(s, dob?.slice(0, 6)),
+  ];
+}
+
 /** The blocking keys of a record; those starting with "!" stay open however many share them. */
 export function entityKeys(r: MatchRecord): string[] {
   const keys: string[] = [];
-  const add = (name: string, ...parts: (string | null | undefined)[]) => {
-    if (parts.every((p) => p)) keys.push(`${name}:${parts.join('|')}`);
-  };
-  const names = r.givenSound && r.surnameSound ? [r.givenSound, r.surnameSound].sort().join('|') : null;
-  add('e', r.email);
-  add('p', r.phone);
-  add('i', r.nationalId);
-  if (r.emailLocal && r.emailLocal.length >= 5) add('el', r.emailLocal);
-  add('n', names);
-  add('!nd', names, r.dob);
-  add('!npc', names, r.postcode);
-  add('!nst', names, r.streetNumber, r.street);
-  add('ny', names, r.dob?.slice(0, 4));
-  add('d', r.dob);
-  add('spc', r.surnameSound, r.postcode);
-  add('gpc', r.givenSound, r.postcode);
-  add('st', r.streetNumber, r.street);
-  add('sc', r.surnameSound, r.city);
-  add('gd', r.givenSound, r.dob?.slice(4));
-  add('sd', r.surnameSound, r.dob?.slice(0, 6));
+  keyValues(r).forEach((value, kind) => {
+    if (value !== null) keys.push(`${KEY_KINDS[kind]}:${value}`);
+  });
   return keys;
 }
 
@@ -57,9 +75,30 @@ const MAX_MEMBERS = 30;
 export function createEntityIndex(maxPerKey = 200): EntityIndex {
   const parent: number[] = [];
   const memberLists: MatchRecord[][] = [];
-  const postings = new Map<string, number[]>();
-  const closed = new Set<string>();
+  // Per kind of key, the entities under each value: one entity as its number (most keys are one
+  // person's), more as a list; and the values closed for being shared by too many.
+  const postings = KEY_KINDS.map(() => new Map<string, number | number[]>());
+  const closed = KEY_KINDS.map(() => new Set<string>());
   let alive = 0;
+  // For candidates(): keys shared with the record per live entity (zero between calls), and the entities counted.
+  let shared = new Int32Array(1024);
+  const touched: number[] = [];
+  const bySharedThenId = (a: number, b: number) => shared[b]! - shared[a]! || a - b;
+  const count = (e: number) => {
+    const live = find(e);
+    if (shared[live] === 0) touched.push(live);
+    shared[live]!++;
+  };
+  // The keys of the record last looked up: a record is looked up, then created or added, with the same keys.
+  let keyed: MatchRecord | null = null;
+  let keyedValues: (string | null)[] = [];
+  const valuesOf = (record: MatchRecord): (string | null)[] => {
+    if (record !== keyed) {
+      keyedValues = keyValues(record);
+      keyed = record;
+    }
+    return keyedValues;
+  };
   const find = (e: number): number => {
     while (parent[e] !== e) {
       parent[e] = parent[parent[e]!]!;
@@ -68,37 +107,83 @@ export function createEntityIndex(maxPerKey = 200): EntityIndex {
     return e;
   };
   const post = (entity: number, record: MatchRecord) => {
-    for (const key of entityKeys(record)) {
-      if (closed.has(key)) continue;
-      const list = postings.get(key);
-      if (!list) postings.set(key, [entity]);
-      else if (list[list.length - 1] !== entity) {
+    const values = valuesOf(record);
+    for (let kind = 0; kind < KEY_KINDS.length; kind++) {
+      const value = values[kind];
+      if (value === null || value === undefined || closed[kind]!.has(value)) continue;
+      const under = postings[kind]!;
+      const list = under.get(value);
+      if (list === undefined) {
+        under.set(value, entity);
+        continue;
+      }
+      let entities: number[];
+      if (typeof list === 'number') {
+        if (list === entity) continue;
+        entities = [list, entity];
+        under.set(value, entities);
+      } else {
+        if (list[list.length - 1] === entity) continue;
         list.push(entity);
-        if (list.length > maxPerKey && !key.startsWith('!')) {
-          // Closed: too common to tell anyone apart. Compact first: merged entities count once.
-          const live = [...new Set(list.map(find))];
-          if (live.length > maxPerKey) {
-            closed.add(key);
-            postings.delete(key);
-          } else postings.set(key, live);
-        }
+        entities = list;
+      }
+      if (entities.length > maxPerKey && !ALWAYS_OPEN[kind]) {
+        // Closed: too common to tell anyone apart. Compact first: merged entities count once.
+        const live = [...new Set(entities.map(find))];
+        if (live.length > maxPerKey) {
+          closed[kind]!.add(value);
+          under.delete(value);
+        } else under.set(value, live);
       }
     }
   };
+  /**
+   * The first `limit` of the touched entities by shared keys, most first, then by ID, as sorting
+   * them all would give, without sorting them all: the count that the limit falls in is found
+   * from a histogram, and only the entities at that count are sorted (by ID).
+   */
+  const mostShared = (limit: number): number[] => {
+    let most = 0;
+    for (const e of touched) most = Math.max(most, shared[e]!);
+    const histogram = new Int32Array(most + 1);
+    for (const e of touched) {
+      const n = shared[e]!;
+      histogram[n] = histogram[n]! + 1;
+    }
+    let cutoff = most;
+    let above = 0;
+    while (above + histogram[cutoff]! < limit) above += histogram[cutoff--]!;
+    const before: number[] = [];
+    const at: number[] = [];
+    for (const e of touched) {
+      const n = shared[e]!;
+      if (n > cutoff) before.push(e);
+      else if (n === cutoff) at.push(e);
+    }
+    before.sort(bySharedThenId);
+    const first = Int32Array.from(at).sort().subarray(0, limit - above);
+    for (const e of first) before.push(e);
+    return before;
+  };
+
   return {
     members: (entity) => memberLists[find(entity)]!,
     find,
     candidates(record, limit) {
-      const shared = new Map<number, number>();
-      for (const key of entityKeys(record)) {
-        const list = postings.get(key);
-        if (!list) continue;
-        for (const e of list) {
-          const live = find(e);
-          shared.set(live, (shared.get(live) ?? 0) + 1);
-        }
+      if (shared.length < parent.length) shared = new Int32Array(Math.max(parent.length, shared.length * 2));
+      const values = valuesOf(record);
+      for (let kind = 0; kind < KEY_KINDS.length; kind++) {
+        const value = values[kind];
+        if (value === null || value === undefined) continue;
+        const list = postings[kind]!.get(value);
+        if (list === undefined) continue;
+        if (typeof list === 'number') count(list);
+        else for (const e of list) count(e);
       }
-      return [...shared].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, limit).map(([e]) => e);
+      const found = touched.length <= limit || !Number.isInteger(limit) || limit <= 0 ? touched.sort(bySharedThenId).slice(0, limit) : mostShared(limit);
+      for (const e of touched) shared[e] = 0;
+      touched.length = 0;
+      return found;
     },
     create(record) {
       const id = parent.length;
@@ -130,7 +215,7 @@ export function createEntityIndex(maxPerKey = 200): EntityIndex {
       return alive;
     },
     get closedKeys() {
-      return closed.size;
+      return closed.reduce((n, values) => n + values.size, 0);
     },
   };
 }

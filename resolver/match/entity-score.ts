@@ -110,53 +110,117 @@ export function createScorer(model: MatchModel, frequencies: FrequencyTable, com
     return Math.log2(spec.m / Math.max(u, 1e-9));
   };
 
-  function best(pairs: Iterable<[MatchRecord, MatchRecord]>): EntityScore {
-    const levels = comparisons.map(() => -1);
-    const bestWeights = comparisons.map(() => -Infinity);
-    /** Per comparison, whether some pair showed a veto level (what a weak best level cannot stand against). */
-    const vetoed = comparisons.map(() => false);
-    for (const [a, b] of pairs) {
-      for (let c = 0; c < comparisons.length; c++) {
-        const level = comparisons[c]!.level(a, b);
-        if (level < 0) continue;
-        if (comparisons[c]!.levels[level]!.veto) vetoed[c] = true;
-        const current = levels[c]!;
-        if (current >= 0 && level > current) continue;
-        const w = weightOf(c, level, a, b);
-        if (current < 0 || level < current || w > bestWeights[c]!) {
-          levels[c] = level;
-          bestWeights[c] = w;
-        }
+  const count = comparisons.length;
+  const vetoOf = comparisons.map((c) => c.levels.find((l) => l.veto)?.veto ?? null);
+  // The best level and its weight per comparison so far, and whether some pair showed a veto level
+  // (what a weak best level cannot stand against): one set for the scorer, reset for every score
+  // (scoring is synchronous and never re-entered).
+  const levels: number[] = comparisons.map(() => -1);
+  const bestWeights: number[] = comparisons.map(() => -Infinity);
+  const vetoed: boolean[] = comparisons.map(() => false);
+
+  function reset(): void {
+    for (let c = 0; c < count; c++) {
+      levels[c] = -1;
+      bestWeights[c] = -Infinity;
+      vetoed[c] = false;
+    }
+  }
+
+  /** One comparison of a pair of records: keeps the most alike level (the heaviest weight among equals). */
+  function compareOn(c: number, a: MatchRecord, b: MatchRecord): void {
+    const comparison = comparisons[c]!;
+    const level = comparison.level(a, b);
+    if (level < 0) return;
+    if (comparison.levels[level]!.veto) vetoed[c] = true;
+    const current = levels[c]!;
+    if (current >= 0 && level > current) return;
+    const w = weightOf(c, level, a, b);
+    if (current < 0 || level < current || w > bestWeights[c]!) {
+      levels[c] = level;
+      bestWeights[c] = w;
+    }
+  }
+
+  /** Whether an earlier record of the list is alike the k-th one in the comparison. */
+  function alikeBefore(alike: (x: MatchRecord, y: MatchRecord) => boolean, records: readonly MatchRecord[], k: number): boolean {
+    const record = records[k]!;
+    for (let j = 0; j < k; j++) if (alike(records[j]!, record)) return true;
+    return false;
+  }
+
+  /** The records but those alike an earlier one in the comparison. */
+  function distinctIn(c: number, records: readonly MatchRecord[]): readonly MatchRecord[] {
+    const alike = comparisons[c]!.alike;
+    return alike ? records.filter((_, k) => k === 0 || !alikeBefore(alike, records, k)) : records;
+  }
+
+  /**
+   * The record against each of the records, per comparison once for each distinct value: the
+   * best level and weight over pairs, and whether any showed a veto level, do not depend on how
+   * often or in which order a pair is seen, so a member alike an earlier one adds nothing.
+   */
+  function compareAll(record: MatchRecord, records: readonly MatchRecord[]): void {
+    for (let k = 0; k < records.length; k++) {
+      const other = records[k]!;
+      for (let c = 0; c < count; c++) {
+        const alike = comparisons[c]!.alike;
+        if (k > 0 && alike && alikeBefore(alike, records, k)) continue;
+        compareOn(c, record, other);
       }
     }
+  }
+
+  function result(): EntityScore {
     let weight = 0;
     let veto: string | null = null;
-    const contributions: Contribution[] = [];
     // A national ID within two edits (of six or more characters) outweighs a veto: typos, not another person.
     const idAgrees = levels[NATIONAL_ID]! >= 0 && levels[NATIONAL_ID]! <= 2;
-    levels.forEach((level, c) => {
-      if (level < 0) return;
-      const spec = comparisons[c]!.levels[level]!;
+    for (let c = 0; c < count; c++) {
+      const level = levels[c]!;
+      if (level < 0) continue;
       weight += bestWeights[c]!;
-      contributions.push({ comparison: comparisons[c]!.name, level: spec.name, weight: bestWeights[c]! });
       if (!idAgrees && veto === null) {
+        const spec = comparisons[c]!.levels[level]!;
         if (spec.veto) veto = spec.veto;
-        else if (spec.weak && vetoed[c]) veto = comparisons[c]!.levels.find((l) => l.veto)!.veto!;
+        else if (spec.weak && vetoed[c]) veto = vetoOf[c]!;
       }
-    });
-    return { weight, veto, contributions };
+    }
+    // What each comparison contributed, built when asked (most scores are only weighed).
+    const shownLevels = levels.slice();
+    const shownWeights = bestWeights.slice();
+    let contributions: Contribution[] | null = null;
+    return {
+      weight,
+      veto,
+      get contributions() {
+        if (contributions === null) {
+          contributions = [];
+          for (let c = 0; c < count; c++) {
+            const level = shownLevels[c]!;
+            if (level >= 0) contributions.push({ comparison: comparisons[c]!.name, level: comparisons[c]!.levels[level]!.name, weight: shownWeights[c]! });
+          }
+        }
+        return contributions;
+      },
+    };
   }
 
   return {
     score(record, members) {
-      return best((function* () {
-        for (const m of members) yield [record, m] as [MatchRecord, MatchRecord];
-      })());
+      reset();
+      compareAll(record, members);
+      return result();
     },
     scoreEntities(a, b) {
-      return best((function* () {
-        for (const x of a) for (const y of b) yield [x, y] as [MatchRecord, MatchRecord];
-      })());
+      reset();
+      // Every pair of the records distinct in each comparison (each pair stands for those alike it).
+      for (let c = 0; c < count; c++) {
+        const xs = distinctIn(c, a);
+        const ys = distinctIn(c, b);
+        for (const x of xs) for (const y of ys) compareOn(c, x, y);
+      }
+      return result();
     },
   };
 }

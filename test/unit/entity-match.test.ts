@@ -4,12 +4,14 @@
  * that need entity-to-entity evidence, and blocking that stays bounded without dropping anyone.
  */
 import { describe, expect, it } from 'vitest';
+import talismanJaroWinkler from 'talisman/metrics/jaro-winkler.js';
 import { personRecord } from '../../resolver/fuzzy/person.ts';
 import { matchRecord, type MatchRecord } from '../../resolver/match/record.ts';
 import { createFrequencies } from '../../resolver/match/frequencies.ts';
 import { createScorer, estimateModel, linkWeight } from '../../resolver/match/entity-score.ts';
 import { createEntityIndex, entityKeys } from '../../resolver/match/entity-index.ts';
 import { clusterRecords } from '../../resolver/match/cluster-records.ts';
+import { jaroWinkler, jaroWinklerBound } from '../../resolver/match/comparisons.ts';
 import { seededRandom } from '../../ingest/demo-data.ts';
 
 let seq = 0;
@@ -106,5 +108,41 @@ describe('entity matching', () => {
     // The same John Smith again: found although "john smith" alone is closed.
     const again = rec({ given: 'john', surname: 'smith', dob: smiths[7]!.dob, postcode: smiths[7]!.postcode });
     expect(index.candidates(again, 10)).toContain(7);
+  });
+
+  it('ranks candidates as sorting them all would, when more share keys than are asked for', () => {
+    const index = createEntityIndex(1000);
+    const random = seededRandom(5);
+    const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)]!;
+    for (let i = 0; i < 400; i++) {
+      index.create(rec({ given: pick(['ann', 'bob', 'cy']), surname: pick(['lee', 'quist']), dob: `19${pick(['70', '71'])}0${pick(['1', '2'])}0${pick(['1', '2'])}`, postcode: pick(['2119', '2600']), street: `${pick(['1', '2'])} ${pick(['main st', 'high st'])}` }));
+    }
+    const record = rec({ given: 'ann', surname: 'lee', dob: '19700101', postcode: '2119', street: '1 main st' });
+    const all = index.candidates(record, Infinity);
+    expect(all.length).toBeGreaterThan(40);
+    for (const limit of [1, 7, 40]) expect(index.candidates(record, limit)).toEqual(all.slice(0, limit));
+  });
+
+  it('scores members alike in a comparison once, to the same score as comparing them all', () => {
+    const home = { surname: 'quist', street: '7 wallaby place', postcode: '2119' };
+    const a = rec({ given: 'zebedee', dob: '19800312', email: 'zq@mail.test', ...home });
+    const b = rec({ given: 'zeb', dob: '19800321', ...home });
+    const record = rec({ given: 'zebedee', dob: '19800312', phone: '+12125550100', ...home });
+    const once = scorer.score(record, [a, b]);
+    const twice = scorer.score(record, [a, rec({ given: 'zebedee', dob: '19800312', email: 'zq@mail.test', ...home }), b, rec({ given: 'zeb', dob: '19800321', ...home })]);
+    expect({ weight: twice.weight, veto: twice.veto, contributions: twice.contributions }).toEqual({ weight: once.weight, veto: once.veto, contributions: once.contributions });
+    const entities = scorer.scoreEntities([a, b, a], [record, record]);
+    expect(entities.weight).toBe(scorer.scoreEntities([a, b], [record]).weight);
+  });
+
+  it("computes Jaro-Winkler as talisman does, and a bound never under it", () => {
+    const random = seededRandom(9);
+    const words = ['martha', 'marhta', 'dwayne', 'duane', 'dixon', 'dicksonx', 'smith', 'smyth', 'john', 'jon', 'a', '', 'ab', 'ba', 'wallaby place', 'wallaby pl', 'zoë', 'zoe'];
+    for (let k = 0; k < 2000; k++) {
+      const x = words[Math.floor(random() * words.length)]!;
+      const y = k % 2 ? words[Math.floor(random() * words.length)]! : x.slice(0, Math.floor(random() * x.length)) + 'e' + x.slice(Math.floor(random() * x.length));
+      expect(jaroWinkler(x, y)).toBe(talismanJaroWinkler(x, y));
+      expect(jaroWinklerBound(x, y)).toBeGreaterThanOrEqual(jaroWinkler(x, y));
+    }
   });
 });
