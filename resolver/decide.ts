@@ -8,13 +8,10 @@ import jaroWinkler from 'talisman/metrics/jaro-winkler.js';
 import type { MatchedRule, RawEvent } from '../schemas/types.ts';
 import { CONFIDENCE, STRENGTH, matchRule, type Identifier } from './identifiers.ts';
 import type { Contribution, PairScore } from './fuzzy/model.ts';
-import type { TenantMatching } from './match/tenant-matching.ts';
 import { givenNameOf } from './fuzzy/of-event.ts';
 import { historyOf, type TraitHistory } from './survivorship.ts';
 import { namesMayBeSame } from './names/given-name.ts';
 import { foldText } from './names/fold.ts';
-
-export type { TenantMatching };
 
 export interface TraitValue {
   value: string;

@@ -17,7 +17,7 @@ import { splitProfile } from './split-profile.ts';
 import { createIdentityEngine } from './state/identity-engine.ts';
 import { bumpEpoch } from './state/load-tenant.ts';
 export { consentOf } from './graph-writes.ts';
-export { givenNamesConflict, type TenantMatching, type TraitValue } from './decide.ts';
+export { givenNamesConflict, type TraitValue } from './decide.ts';
 export { SplitError } from './split-profile.ts';
 export { MAX_MERGE_PROFILES, MAX_PROFILE_IDENTIFIERS } from './state/resolve-event.ts';
 export type { ProfileView, Resolution };

@@ -5,14 +5,12 @@
  */
 import type pg from 'pg';
 import { identifierKey, type IdentifierType } from '../identifiers.ts';
-import { pairKey } from '../decide.ts';
+import { historyOfRow, pairKey, type ProfileRow } from '../decide.ts';
 import type { PersonRecord } from '../fuzzy/person.ts';
-import { historyOf, type TraitHistory } from '../survivorship.ts';
-import type { TraitValue } from '../decide.ts';
 import { DEFAULT_THRESHOLDS } from '../match/tenant-matching.ts';
 import { COMPARISONS } from '../match/comparisons.ts';
 import { createScorer, type MatchModel } from '../match/entity-score.ts';
-import { addIdentifier, addRecord, addSharer, countRecord, createTenantState, type ProfileState, type TenantState } from './tenant-state.ts';
+import { addIdentifier, addRecord, addSharer, countRecord, createTenantState, newProfile, type TenantState } from './tenant-state.ts';
 
 /** The entity matcher's model stored for a tenant (`{"kind": "entity", "u": [...]}` with a level count per comparison that fits), else null. */
 export function storedEntityModel(model: unknown): MatchModel | null {
@@ -48,7 +46,7 @@ export async function loadTenantState(pool: pg.Pool, tenantId: string): Promise<
     const stored = storedEntityModel(models[0]?.model);
     if (stored) state.matching = { scorer: createScorer(stored, state.frequencies), model: stored, modelRecords: Infinity };
 
-    const profiles = await q<{ customer360_id: string; created_at: Date; updated_at: Date; version: string; merged_into: string | null; traits: Record<string, TraitValue>; trait_history: TraitHistory | null; deleted_at: Date | null }>(
+    const profiles = await q<ProfileRow & { deleted_at: Date | null }>(
       'SELECT customer360_id, created_at, updated_at, version, merged_into, traits, trait_history, deleted_at FROM profiles WHERE tenant_id = $1 ORDER BY created_at, customer360_id',
     );
     const absorbed = new Map<string, string[]>();
@@ -58,26 +56,7 @@ export async function loadTenantState(pool: pg.Pool, tenantId: string): Promise<
         absorbed.set(row.merged_into, [...(absorbed.get(row.merged_into) ?? []), row.customer360_id]);
         continue;
       }
-      const history = row.trait_history && Object.keys(row.trait_history).length ? row.trait_history : historyOf(row.traits);
-      const profile: ProfileState = {
-        seq: state.nextSeq++,
-        customer360_id: row.customer360_id,
-        created_at: row.created_at,
-        updated_at: row.updated_at,
-        version: String(row.version),
-        merged_into: null,
-        traits: Object.assign(Object.create(null), row.traits),
-        trait_history: history,
-        deleted_at: row.deleted_at,
-        identifiers: new Map(),
-        auth: null,
-        fingerprints: new Set(),
-        entity: -1,
-        consent: [],
-        absorbed: [],
-        sharing: new Set(),
-      };
-      state.profiles.set(profile.customer360_id, profile);
+      newProfile(state, { ...row, version: String(row.version), trait_history: historyOfRow(row) });
     }
     for (const [id, list] of absorbed) {
       const profile = state.profiles.get(id);

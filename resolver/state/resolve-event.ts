@@ -115,10 +115,7 @@ export function resolveEvent(state: TenantState, input: EventInput, ctx: BatchCo
   const { event, record } = input;
   const tenantId = state.tenantId;
   const previous = writes.links.get(event.event_id) ?? ctx.linkedBefore.get(event.event_id);
-  if (previous) {
-    const link = 'profile' in previous ? { customer360_id: previous.profile, rule: previous.rule as Resolution['rule'], confidence: previous.confidence } : previous;
-    return redelivery(state, link);
-  }
+  if (previous) return redelivery(state, previous);
 
   // Identifiers shared by more profiles than the tenant allows are no merge keys.
   const identifiers = input.identifiers.filter((i) => {
@@ -154,7 +151,7 @@ export function resolveEvent(state: TenantState, input: EventInput, ctx: BatchCo
   const blockedReason = blockedReasonOf({ blocked, allowed, authOf, anchorAuth, sizeGuard, householdReason });
   const now = new Date();
   const created = compatible.length === 0;
-  const survivor = created ? newProfile(state, randomUUID(), now) : compatible[0]!;
+  const survivor = created ? newProfile(state, { customer360_id: randomUUID(), created_at: now }) : compatible[0]!;
   const id = survivor.customer360_id;
   const mergedIds = compatible.slice(1).map((c) => c.customer360_id);
   const link = linkOf({ created, identifiers, ownerOf, joining: new Set(compatible.map((c) => c.customer360_id)), fuzzyLinks });
@@ -206,7 +203,7 @@ export function resolveEvent(state: TenantState, input: EventInput, ctx: BatchCo
     survivor.updated_at = now;
     writes.touched.add(id);
   }
-  writes.links.set(event.event_id, { profile: id, rule: link.rule, confidence: link.confidence, evidence: JSON.stringify(link.linkEvidence) });
+  writes.links.set(event.event_id, { customer360_id: id, rule: link.rule, confidence: link.confidence, evidence: JSON.stringify(link.linkEvidence) });
 
   if (record && match) {
     const fingerprint = recordFingerprint(record);

@@ -8,7 +8,7 @@
  * the state was read or last written; anyone else writing the graph moves it, and the next
  * write-behind then finds it moved and the state is built again.
  */
-import type { Identifier, IdentifierType } from '../identifiers.ts';
+import type { Identifier } from '../identifiers.ts';
 import type { ProfileRow } from '../decide.ts';
 import type { PersonRecord } from '../fuzzy/person.ts';
 import type { TraitHistory } from '../survivorship.ts';
@@ -94,17 +94,21 @@ export function createTenantState(tenantId: string, epoch: number, thresholds: T
   };
 }
 
-export function newProfile(state: TenantState, id: string, at: Date): ProfileState {
+/** A profile of the state: a new one (`created_at` only) or one read from Postgres. */
+export function newProfile(
+  state: TenantState,
+  row: Pick<ProfileState, 'customer360_id' | 'created_at'> & Partial<Pick<ProfileState, 'updated_at' | 'version' | 'traits' | 'trait_history' | 'deleted_at'>>,
+): ProfileState {
   const profile: ProfileState = {
     seq: state.nextSeq++,
-    customer360_id: id,
-    created_at: at,
-    updated_at: at,
-    version: '0',
+    customer360_id: row.customer360_id,
+    created_at: row.created_at,
+    updated_at: row.updated_at ?? row.created_at,
+    version: row.version ?? '0',
     merged_into: null,
-    traits: Object.create(null),
-    trait_history: Object.create(null),
-    deleted_at: null,
+    traits: Object.assign(Object.create(null), row.traits),
+    trait_history: row.trait_history ?? Object.create(null),
+    deleted_at: row.deleted_at ?? null,
     identifiers: new Map(),
     auth: null,
     fingerprints: new Set(),
@@ -113,7 +117,7 @@ export function newProfile(state: TenantState, id: string, at: Date): ProfileSta
     absorbed: [],
     sharing: new Set(),
   };
-  state.profiles.set(id, profile);
+  state.profiles.set(profile.customer360_id, profile);
   return profile;
 }
 
@@ -194,7 +198,6 @@ export function matchingFor(state: TenantState, sampleOf: (n: number) => MatchRe
   return state.matching;
 }
 
-export type { IdentifierType };
 
 /** The oldest profile first (the survivor of a merge). */
 export const oldestProfileFirst = (a: ProfileState, b: ProfileState) => a.seq - b.seq;

@@ -136,7 +136,7 @@ export async function writeBehind(client: pg.PoolClient, state: TenantState, wri
     );
   }
   if (writes.links.size) {
-    const rows = [...writes.links].map(([eventId, l]) => [eventId, l.profile, l.rule, l.confidence, l.evidence]);
+    const rows = [...writes.links].map(([eventId, l]) => [eventId, l.customer360_id, l.rule, l.confidence, l.evidence]);
     await q(
       `INSERT INTO event_links (tenant_id, event_id, customer360_id, rule, confidence, evidence)
        SELECT $1, * FROM unnest($2::text[], $3::uuid[], $4::text[], $5::float8[], $6::jsonb[])`,

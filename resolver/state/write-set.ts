@@ -1,5 +1,5 @@
 /** What a batch changed in a tenant's identity state, to be written behind in one transaction. */
-import type { RawEvent } from '../../schemas/types.ts';
+import type { MatchedRule, RawEvent } from '../../schemas/types.ts';
 import type { PersonRecord } from '../fuzzy/person.ts';
 import type { MatchRecord } from '../match/record.ts';
 import type { ProfileState } from './tenant-state.ts';
@@ -21,7 +21,7 @@ export interface WriteSet {
   records: { profile: string; fingerprint: string; record: PersonRecord; match: MatchRecord; eventId: string }[];
   consent: { profile: string; event: RawEvent }[];
   /** Event links made in the batch: event ID to profile, rule and confidence. */
-  links: Map<string, { profile: string; rule: string; confidence: number; evidence: string }>;
+  links: Map<string, { customer360_id: string; rule: MatchedRule; confidence: number; evidence: string }>;
   merges: unknown[][];
   blocked: unknown[][];
   reviews: unknown[][];
