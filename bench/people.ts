@@ -4,7 +4,10 @@
  * Zipf weights, so "john smith" is common and "zebedee quist" rare), households share a surname,
  * an address and a landline, twins share a date of birth too, a parent and a child may share the
  * whole name, and each person's records carry the noise of real systems (typos, nicknames,
- * swapped names, day and month swapped, missing fields, a move to a new address).
+ * swapped names, day and month swapped, missing fields, a move to a new address). An email
+ * address is spelled from the names at a common provider, and like a provider the generator
+ * never hands one address to two people: when the spelling is taken, a number is added (as
+ * john.smith84@gmail.com); a few households share one inbox on purpose.
  *
  * Written as CSV in the columns the `c360 dedupe` contract names, with the true person in
  * `person_id` (never evidence), in one of three layouts: `street` (one street column), `split`
@@ -163,9 +166,14 @@ export function* peopleRecords(options: PeopleOptions): Generator<Record<string,
   };
   let phoneSeq = 0;
   const phone = (prefix: string) => `${prefix}${pad(1_000_000 + (phoneSeq++ * 7_919) % 9_000_000, 7)}`;
+  const taken = new Set<string>();
   const emailOf = (g: string, s: string, dobYear: number) => {
     const local = [`${g}.${s}`, `${g}${s}`, `${g[0]}${s}`, `${g}.${s}${dobYear % 100}`, `${s}.${g}${int(1, 99)}`][int(0, 4)]!;
-    return `${local}@${domain()}`;
+    const at = domain();
+    let email = `${local}@${at}`;
+    while (taken.has(email)) email = `${local}${int(1, 999)}@${at}`;
+    taken.add(email);
+    return email;
   };
 
   // People in households, until the records they will write reach the target.
@@ -196,7 +204,8 @@ export function* peopleRecords(options: PeopleOptions): Generator<Record<string,
         surname: s,
         dob,
         home,
-        email: chance(0.75) ? emailOf(g, s, dob.y) : null,
+        // A couple sharing one inbox, now and then; otherwise an address of one's own.
+        email: k === 1 && members[0]!.email && chance(0.05) ? members[0]!.email : chance(0.75) ? emailOf(g, s, dob.y) : null,
         mobile: chance(0.7) ? phone('+1917') : null,
         landline,
       };

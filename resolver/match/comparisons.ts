@@ -406,11 +406,14 @@ const email: Comparison = {
     if (!a.email || !b.email) return -1;
     if (a.email === b.email) return 0;
     if (!a.emailLocal || !b.emailLocal) return 3;
-    if (a.emailLocal === b.emailLocal) return 1;
-    if (a.emailDomain === b.emailDomain && nearLocalParts(a.emailLocal, b.emailLocal)) return 2;
+    // Local parts that both spell the names: at two providers, the names said again (no
+    // evidence); two spellings at one provider, two inboxes. A typo spells no names.
+    const fromNames = a.emailLocalFromNames && b.emailLocalFromNames;
+    if (a.emailLocal === b.emailLocal) return fromNames ? -1 : 1;
+    if (a.emailDomain === b.emailDomain && !fromNames && nearLocalParts(a.emailLocal, b.emailLocal)) return 2;
     return 3;
   },
-  alike: (x, y) => x.email === y.email && x.emailLocal === y.emailLocal && x.emailDomain === y.emailDomain,
+  alike: (x, y) => x.email === y.email && x.emailLocal === y.emailLocal && x.emailDomain === y.emailDomain && x.emailLocalFromNames === y.emailLocalFromNames,
 };
 
 /**

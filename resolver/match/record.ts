@@ -32,6 +32,12 @@ export interface MatchRecord {
   email: string | null;
   emailLocal: string | null;
   emailDomain: string | null;
+  /**
+   * Whether the email's local part, its letters only, spells the record's own names (john.smith,
+   * jsmith, smith.john7): then it repeats what the name comparisons weigh, and other people of
+   * those names spell theirs the same way at other providers, or another way at the same one.
+   */
+  emailLocalFromNames: boolean;
   phone: string | null;
 }
 
@@ -52,6 +58,21 @@ function dayOf(dob: string | null): number | null {
   return Number.isFinite(t) ? Math.floor(t / 86_400_000) : null;
 }
 
+/** The spellings of a person's names an email's local part is made of, letters only. */
+function nameSpellings(givenForms: readonly string[], surname: string | null): Set<string> {
+  const out = new Set<string>();
+  const s = surname?.replace(/[^a-z]/g, '') ?? '';
+  for (const form of givenForms) {
+    const g = form.replace(/[^a-z]/g, '');
+    if (!g) continue;
+    out.add(g);
+    if (!s) continue;
+    for (const v of [g + s, s + g, g[0]! + s, s + g[0]!, g + s[0]!]) out.add(v);
+  }
+  if (s) out.add(s);
+  return out;
+}
+
 export function matchRecord(r: PersonRecord): MatchRecord {
   let streetNumber = real(r.streetNumber);
   let street = real(r.street);
@@ -67,10 +88,12 @@ export function matchRecord(r: PersonRecord): MatchRecord {
   const email = real(r.email);
   const at = email ? email.lastIndexOf('@') : -1;
   const dob = r.dob && /^(0{8}|1{8}|19000101|19700101)$/.test(r.dob) ? null : r.dob;
+  const givenForms = given ? canonicalGivenName(given) : [];
+  const emailLocal = at > 0 ? email!.slice(0, at) : null;
   return {
     id: r.id,
     given,
-    givenForms: given ? canonicalGivenName(given) : [],
+    givenForms,
     givenSound: soundOf(given),
     surname,
     surnameSound: soundOf(surname),
@@ -84,8 +107,9 @@ export function matchRecord(r: PersonRecord): MatchRecord {
     region: real(r.region),
     nationalId: real(r.sourceId),
     email,
-    emailLocal: at > 0 ? email!.slice(0, at) : null,
+    emailLocal,
     emailDomain: at > 0 ? email!.slice(at + 1) : null,
+    emailLocalFromNames: emailLocal !== null && nameSpellings(givenForms, surname).has(emailLocal.replace(/[^a-z]/g, '')),
     phone: real(r.phone),
   };
 }

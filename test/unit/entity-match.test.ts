@@ -71,6 +71,25 @@ describe('entity matching', () => {
     expect(same.veto).toBeNull();
   });
 
+  it('reads no evidence in email local parts that only spell the names, and sees two inboxes in two spellings at one provider', () => {
+    const level = (a: MatchRecord, b: MatchRecord) => scorer.score(a, [b]).contributions.find((c) => c.comparison === 'email')?.level ?? null;
+    const mary = (email: string, given = 'mary') => rec({ given, surname: 'smith', email });
+    expect(mary('marysmith@gmail.com').emailLocalFromNames).toBe(true);
+    expect(mary('smith.mary84@yahoo.com').emailLocalFromNames).toBe(true);
+    expect(mary('msmith@yahoo.com').emailLocalFromNames).toBe(true);
+    expect(mary('marysmiht@gmail.com').emailLocalFromNames).toBe(false);
+    expect(mary('sunflower77@gmail.com').emailLocalFromNames).toBe(false);
+    // The same spelling at two providers: the names said again.
+    expect(level(mary('marysmith@gmail.com'), mary('marysmith@yahoo.com'))).toBeNull();
+    // A handle of one's own at two providers is still the same person's.
+    expect(level(mary('sunflower77@gmail.com'), mary('sunflower77@yahoo.com'))).toBe('local part exact');
+    // Two spellings of the names at one provider are two inboxes; a typo spells no names.
+    expect(level(mary('mary.smith@gmail.com'), mary('marysmith@gmail.com'))).toBe('different');
+    expect(level(mary('mary.smith@gmail.com'), mary('mary.smiht@gmail.com'))).toBe('local part within two edits, same domain');
+    // One inbox is one inbox, however it is spelled.
+    expect(level(mary('marysmith@gmail.com'), mary('marysmith@gmail.com', 'molly'))).toBe('exact');
+  });
+
   it('does not let an initial stand for a whole household', () => {
     const home = { surname: 'quist', street: '7 wallaby place', postcode: '2119' };
     const entity = [rec({ given: 'mary', dob: '19700101', ...home }), rec({ given: 'm', ...home })];
