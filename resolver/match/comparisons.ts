@@ -11,6 +11,7 @@
  * member, not the same person; dates of birth more than ten years apart are a parent and child.
  */
 import { distance as levenshtein } from 'fastest-levenshtein';
+import damerauLevenshtein from 'talisman/metrics/damerau-levenshtein.js';
 import { namesMayBeSame } from '../names/given-name.ts';
 import type { MatchRecord } from './record.ts';
 import type { TfField } from './frequencies.ts';
@@ -149,23 +150,34 @@ const BOUND_MARGIN = 1e-9;
 const jwAtLeast = (a: string, b: string, threshold: number) => jaroWinklerBound(a, b) + BOUND_MARGIN >= threshold && jw(a, b) >= threshold;
 
 /** Levels by Jaro-Winkler similarity after exact: each threshold, then different. */
-function similarity(name: string, field: 'locality', levels: Level[], thresholds: number[]): Comparison {
-  const lowest = Math.min(...thresholds);
-  return {
-    name,
-    levels,
-    level(a, b) {
-      const x = a[field];
-      const y = b[field];
-      if (!x || !y) return -1;
-      if (x === y) return 0;
-      if (jaroWinklerBound(x, y) + BOUND_MARGIN < lowest) return levels.length - 1;
-      const s = jw(x, y);
-      for (let i = 0; i < thresholds.length; i++) if (s >= thresholds[i]!) return i + 1;
-      return levels.length - 1;
-    },
-  };
+/**
+ * The two address lines written the other way round: the street of each in the other's second
+ * line (the locality). The address and the locality are then compared crosswise.
+ */
+function linesSwapped(a: MatchRecord, b: MatchRecord): boolean {
+  if (!a.street || !b.street || !a.locality || !b.locality) return false;
+  const near = (x: string, y: string) => x === y || jwAtLeast(x, y, 0.92);
+  return !near(a.street, b.street) && near(a.street, b.locality) && near(a.locality, b.street);
 }
+
+/** The second address line (a locality, a building): exact, near, different; crosswise when the lines are swapped. */
+const locality: Comparison = {
+  name: 'locality',
+  levels: [
+    { name: 'exact', m: 0.8, u: 0.001 },
+    { name: 'jw>=0.90', m: 0.1, u: 0.005 },
+    { name: 'different', m: 0.1, u: 0.994 },
+  ],
+  level(a, b) {
+    const x = a.locality;
+    const y = linesSwapped(a, b) ? b.street : b.locality;
+    if (!x || !y) return -1;
+    if (x === y) return 0;
+    if (jaroWinklerBound(x, y) + BOUND_MARGIN < 0.9) return 2;
+    return jw(x, y) >= 0.9 ? 1 : 2;
+  },
+  alike: (x, y) => x.locality === y.locality && x.street === y.street,
+};
 
 /** Whether a name is near the other one, null when either is missing. */
 const crosses = (x: string | null, y: string | null) => (x && y ? jwAtLeast(x, y, 0.92) : null);
@@ -201,7 +213,9 @@ function givenNameTypos(x: string, y: string): 1 | 2 | null {
     if (n >= 5) return 1;
     return n === 4 && (transposed || x.length !== y.length) ? 1 : null;
   }
-  return d === 2 && n >= 7 && jwAtLeast(x, y, 0.9) ? 2 : null;
+  // Two typos in a long name; a swap of neighbours counts as one (lachlq-njohn, lachlan-john).
+  const two = d === 2 || (d === 3 && n >= 7 && damerauLevenshtein(x, y) === 2);
+  return two && n >= 7 && jwAtLeast(x, y, 0.9) ? 2 : null;
 }
 
 /**
@@ -429,11 +443,11 @@ const address: Comparison = {
   ],
   level(a, b) {
     if (!a.street || !b.street) return -1;
-    const sameStreet = a.street === b.street || jwAtLeast(a.street, b.street, 0.92);
+    const sameStreet = a.street === b.street || jwAtLeast(a.street, b.street, 0.92) || linesSwapped(a, b);
     if (!sameStreet) return 2;
     return a.streetNumber && b.streetNumber && a.streetNumber === b.streetNumber ? 0 : 1;
   },
-  alike: (x, y) => x.street === y.street && x.streetNumber === y.streetNumber,
+  alike: (x, y) => x.street === y.street && x.streetNumber === y.streetNumber && x.locality === y.locality,
 };
 
 /** The town: postcode, else city (each adjusted by how common it is), else near spellings of either. */
@@ -463,11 +477,7 @@ export const COMPARISONS: readonly Comparison[] = [
   surname,
   dateOfBirth,
   address,
-  similarity('locality', 'locality', [
-    { name: 'exact', m: 0.8, u: 0.001 },
-    { name: 'jw>=0.90', m: 0.1, u: 0.005 },
-    { name: 'different', m: 0.1, u: 0.994 },
-  ], [0.9]),
+  locality,
   place,
   exact('region', 'region', 0.9, 0.2),
   nationalId,

@@ -90,6 +90,23 @@ describe('entity matching', () => {
     expect(level(mary('marysmith@gmail.com'), mary('marysmith@gmail.com', 'molly'))).toBe('exact');
   });
 
+  it('compares address lines written the other way round crosswise', () => {
+    const level = (a: MatchRecord, b: MatchRecord, c: string) => scorer.score(a, [b]).contributions.find((x) => x.comparison === c)?.level ?? null;
+    const home = rec({ given: 'isabella', surname: 'rundle', streetNumber: '8', street: 'fawkner street', locality: 'emerald college', city: 'pottsville' });
+    const swappedLines = rec({ given: 'isabella', surname: 'rundle', streetNumber: '8', street: 'emerald college', locality: 'fawkner street', city: 'pottsville' });
+    const elsewhere = rec({ given: 'isabella', surname: 'rundle', streetNumber: '8', street: 'acacia road', locality: 'emerald college', city: 'pottsville' });
+    expect(level(swappedLines, home, 'address')).toBe('same house');
+    expect(level(swappedLines, home, 'locality')).toBe('exact');
+    expect(level(elsewhere, home, 'address')).toBe('different');
+  });
+
+  it('counts a swap of neighbouring letters as one typo in a long given name, and still vetoes other names', () => {
+    const level = (x: string, y: string) => scorer.score(rec({ given: x, surname: 'rivers' }), [rec({ given: y, surname: 'rivers' })]).contributions.find((c) => c.comparison === 'given_name')!.level;
+    expect(level('lachlq-njohn', 'lachlan-john')).toBe('two typos');
+    expect(level('jennifer', 'jessica')).toBe('different');
+    expect(level('christopher', 'christina')).toBe('different');
+  });
+
   it('does not let an initial stand for a whole household', () => {
     const home = { surname: 'quist', street: '7 wallaby place', postcode: '2119' };
     const entity = [rec({ given: 'mary', dob: '19700101', ...home }), rec({ given: 'm', ...home })];
