@@ -108,25 +108,23 @@ export function createAggregateComputer(ch: ClickHouseHandle, options: { models?
      */
     async recompute(tenantId: string, profileIds: string[], now = new Date()): Promise<(ProfileAggregates & Partial<Scores>)[]> {
       if (profileIds.length === 0) return [];
-      const current = await ch.client.query({
-        query: `SELECT DISTINCT toString(argMax(current_id, changed_at)) AS id FROM ${db}.profile_id_map
-                WHERE tenant_id = {tenant:String} AND profile_id IN {ids:Array(UUID)} GROUP BY profile_id`,
-        query_params: { tenant: tenantId, ids: profileIds },
-        format: 'JSONEachRow',
-      });
-      const currentIds = (await current.json<{ id: string }>()).map((r) => r.id);
-      if (currentIds.length === 0) return [];
       const result = await ch.client.query({
         query: `
-          WITH ids AS (
+          WITH current AS (
+            -- The profiles the given IDs belong to now.
+            SELECT argMax(current_id, changed_at) AS id FROM ${db}.profile_id_map
+            WHERE tenant_id = {tenant:String} AND profile_id IN {ids:Array(UUID)} GROUP BY profile_id
+          ),
+          ids AS (
+            -- Every profile ID that maps to one of them: they and those merged into them.
             SELECT profile_id, argMax(current_id, changed_at) AS current_id
             FROM ${db}.profile_id_map
             WHERE tenant_id = {tenant:String}
               AND profile_id IN (
                 SELECT profile_id FROM ${db}.profile_id_map
-                WHERE tenant_id = {tenant:String} AND current_id IN {ids:Array(UUID)})
+                WHERE tenant_id = {tenant:String} AND current_id IN (SELECT id FROM current))
             GROUP BY profile_id
-            HAVING current_id IN {ids:Array(UUID)}
+            HAVING current_id IN (SELECT id FROM current)
           )
           SELECT
             customer360_id, orders_count, total_revenue, events_count, first_seen_at, last_seen_at,
@@ -194,11 +192,11 @@ export function createAggregateComputer(ch: ClickHouseHandle, options: { models?
           ) AS agg
           LEFT JOIN (
             SELECT toString(customer360_id) AS pid, auth_user_id IS NOT NULL AS registered, length(emails) + length(phones) > 0 AS contactable
-            FROM ${db}.profiles FINAL WHERE tenant_id = {tenant:String} AND customer360_id IN {ids:Array(UUID)}
+            FROM ${db}.profiles FINAL WHERE tenant_id = {tenant:String} AND customer360_id IN (SELECT id FROM current)
           ) AS pr ON pr.pid = agg.customer360_id`,
         query_params: {
           tenant: tenantId,
-          ids: currentIds,
+          ids: profileIds,
           orders: ORDER_TYPES,
           refunds: REFUND_TYPES,
           support: SUPPORT_TYPES,

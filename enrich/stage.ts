@@ -41,8 +41,8 @@ export function createEnrichStage(deps: EnrichStageDeps): Stage {
         else changes.push(result.value.change);
         outcomes.push({ type: 'ok', outputs: [] });
       }
-      await deps.writer.writeProfileChanges(changes);
-      await deps.writer.writeEvents(events);
+      // Different tables, each write idempotent: side by side.
+      await Promise.all([deps.writer.writeProfileChanges(changes), deps.writer.writeEvents(events)]);
       const touched = new Map<string, Set<string>>();
       const touch = (tenant: string, id: string) => {
         let ids = touched.get(tenant);

@@ -36,7 +36,7 @@ export const defaults = {
   /** Region used to read phone numbers written without a country code. */
   defaultRegion: 'US',
   /** Largest number of messages a stage handles in one batch. */
-  batchSize: 500,
+  batchSize: 2000,
   /** Largest number of events in one POST /v1/events. */
   maxEventsPerRequest: 1000,
   /** Events being appended to the log at once; above it ingest answers 429 with Retry-After. */

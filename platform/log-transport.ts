@@ -136,38 +136,51 @@ export function createLogTransport(options: LogTransportOptions): Transport & { 
       return new Map(rows.rows.map((r) => [`${r.topic}\u0000${r.partition}`, BigInt(r.offset)]));
     }
 
+    const ids: { topic: string; partition: number; id: string }[] = [];
+    for (const topic of subscribe.topics) for (let partition = 0; partition < partitions; partition++) ids.push({ topic, partition, id: `${topic}\u0000${partition}` });
+
+    /**
+     * One read of every partition from its committed offset (a batch of each, in one round
+     * trip); the batches are handed over together, so a stage handles the partitions that have
+     * messages as one batch, and each partition's next batch comes only after its previous one
+     * was handled and committed.
+     */
     async function pollOnce(committed: Map<string, bigint>): Promise<boolean> {
-      let handled = false;
-      for (const topic of subscribe.topics) {
-        for (let partition = 0; partition < partitions && running; partition++) {
-          const id = `${topic}\u0000${partition}`;
-          const from = committed.get(id) ?? 0n;
-          const rows = await pool.query<LogRow>(
-            `SELECT partition, "offset"::text AS position, key, value, headers FROM transport_log
-             WHERE topic = $1 AND partition = $2 AND "offset" >= $3 ORDER BY "offset" LIMIT $4`,
-            [topic, partition, from.toString(), subscribe.maxBatchSize],
-          );
-          if (rows.rowCount === 0) continue;
-          const messages: InboundMessage[] = rows.rows.map((r) => ({
-            topic,
-            partition,
-            offset: r.position,
-            key: r.key,
-            value: r.value,
-            headers: r.headers,
-          }));
-          await subscribe.onBatch(messages);
-          const next = BigInt(messages[messages.length - 1]!.offset) + 1n;
-          await pool.query(
-            `INSERT INTO transport_positions (group_id, topic, partition, "offset") VALUES ($1, $2, $3, $4)
-             ON CONFLICT (group_id, topic, partition) DO UPDATE SET "offset" = EXCLUDED."offset", updated_at = now()`,
-            [subscribe.groupId, topic, partition, next.toString()],
-          );
-          committed.set(id, next);
-          handled = true;
-        }
+      const rows = await pool.query<LogRow & { topic: string }>(
+        `SELECT x.topic, x.partition, l."offset"::text AS position, l.key, l.value, l.headers
+         FROM unnest($1::text[], $2::int[], $3::bigint[]) AS x(topic, partition, from_offset)
+         CROSS JOIN LATERAL (
+           SELECT "offset", key, value, headers FROM transport_log
+           WHERE topic = x.topic AND partition = x.partition AND "offset" >= x.from_offset
+           ORDER BY "offset" LIMIT $4) AS l
+         ORDER BY x.topic, x.partition, l."offset"`,
+        [ids.map((p) => p.topic), ids.map((p) => p.partition), ids.map((p) => (committed.get(p.id) ?? 0n).toString()), subscribe.maxBatchSize],
+      );
+      if (rows.rowCount === 0 || !running) return false;
+      const batches = new Map<string, InboundMessage[]>();
+      for (const r of rows.rows) {
+        const id = `${r.topic}\u0000${r.partition}`;
+        let batch = batches.get(id);
+        if (!batch) batches.set(id, (batch = []));
+        batch.push({ topic: r.topic, partition: r.partition, offset: r.position, key: r.key, value: r.value, headers: r.headers });
       }
-      return handled;
+      // Every batch settles before anything is committed or read again: a partition never has
+      // two batches in a stage. What a failed batch did is read again; the others are committed.
+      const settled = await Promise.allSettled([...batches.values()].map((messages) => subscribe.onBatch(messages)));
+      const handled = [...batches.values()].filter((_, i) => settled[i]!.status === 'fulfilled');
+      const next = handled.map((messages) => BigInt(messages[messages.length - 1]!.offset) + 1n);
+      if (handled.length) {
+        await pool.query(
+          `INSERT INTO transport_positions (group_id, topic, partition, "offset")
+           SELECT $1, t, p, o FROM unnest($2::text[], $3::int[], $4::bigint[]) AS x(t, p, o)
+           ON CONFLICT (group_id, topic, partition) DO UPDATE SET "offset" = EXCLUDED."offset", updated_at = now()`,
+          [subscribe.groupId, handled.map((m) => m[0]!.topic), handled.map((m) => m[0]!.partition), next.map(String)],
+        );
+        handled.forEach((messages, i) => committed.set(`${messages[0]!.topic}\u0000${messages[0]!.partition}`, next[i]!));
+      }
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      return true;
     }
 
     const loop = (async () => {

@@ -109,8 +109,10 @@ export function createWarehouseWriter(ch: ClickHouseHandle) {
           });
         }
       }
-      await ch.client.insert({ table: `${db}.profile_id_map`, format: 'JSONEachRow', values: idMap });
-      await ch.client.insert({ table: `${db}.profiles`, format: 'JSONEachRow', values: profiles });
+      await Promise.all([
+        ch.client.insert({ table: `${db}.profile_id_map`, format: 'JSONEachRow', values: idMap }),
+        ch.client.insert({ table: `${db}.profiles`, format: 'JSONEachRow', values: profiles }),
+      ]);
     },
   };
 }
