@@ -171,7 +171,8 @@ export function* peopleRecords(options: PeopleOptions): Generator<Record<string,
     const local = [`${g}.${s}`, `${g}${s}`, `${g[0]}${s}`, `${g}.${s}${dobYear % 100}`, `${s}.${g}${int(1, 99)}`][int(0, 4)]!;
     const at = domain();
     let email = `${local}@${at}`;
-    while (taken.has(email)) email = `${local}${int(1, 999)}@${at}`;
+    // Numbers of more digits as a spelling gets crowded (a million people hold many john.smiths).
+    for (let tries = 0; taken.has(email); tries++) email = `${local}${int(1, 10 ** (3 + Math.floor(tries / 10)) - 1)}@${at}`;
     taken.add(email);
     return email;
   };
