@@ -87,6 +87,14 @@ export async function createKafkaTransport(options: KafkaTransportOptions): Prom
     producing++;
     try {
       await connectProducer();
+      // A topic this process has not written yet is created first (a dead-letter topic on its
+      // first poison message, say): a produce to a topic being auto-created fails while it has
+      // no leader yet.
+      const unseen = [...byTopic.keys()].filter((t) => !known.has(t));
+      if (unseen.length) {
+        await ensureTopics(unseen);
+        for (const t of unseen) known.add(t);
+      }
       await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })), acks: -1, compression: CompressionTypes.None });
       for (const caller of callers) caller.resolve();
     } catch (error) {
@@ -98,28 +106,30 @@ export async function createKafkaTransport(options: KafkaTransportOptions): Prom
     }
   };
 
+  const known = new Set<string>();
+  async function ensureTopics(topics: string[]): Promise<void> {
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((t) => !existing.has(t));
+      if (missing.length === 0) return;
+      await admin.createTopics({
+        topics: missing.map((topic) => ({ topic, numPartitions: options.partitions ?? 4 })),
+        waitForLeaders: true,
+      });
+    } catch (error) {
+      // Some brokers (librdkafka's test cluster) have no CreateTopics API; they create
+      // topics on first use instead.
+      logger.warn({ err: error, topics }, 'could not create topics; relying on automatic topic creation');
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
   return {
     kind: 'kafka',
-
-    async ensureTopics(topics) {
-      const admin = kafka.admin();
-      try {
-        await admin.connect();
-        const existing = new Set(await admin.listTopics());
-        const missing = topics.filter((t) => !existing.has(t));
-        if (missing.length === 0) return;
-        await admin.createTopics({
-          topics: missing.map((topic) => ({ topic, numPartitions: options.partitions ?? 4 })),
-          waitForLeaders: true,
-        });
-      } catch (error) {
-        // Some brokers (librdkafka's test cluster) have no CreateTopics API; they create
-        // topics on first use instead.
-        logger.warn({ err: error, topics }, 'could not create topics; relying on automatic topic creation');
-      } finally {
-        await admin.disconnect().catch(() => undefined);
-      }
-    },
+    ensureTopics,
 
     send(batches: TopicMessages[]) {
       const messages = batches.filter((b) => b.messages.length > 0);

@@ -1,27 +1,20 @@
 /**
- * `c360 start --services ingest` with C360_INGEST_PROCESSES=2 on the Kafka test broker: one
+ * `c360 start --services ingest` with C360_INGEST_PROCESSES=2 on the tests' Kafka broker: one
  * port, two processes, every accepted event in the topic, a clean stop on SIGTERM.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { createCodec } from '../schemas/codec.ts';
 import { memorySchemaStore } from '../schemas/schema-store.ts';
 import { topicNames } from '../schemas/topics.ts';
 import type { RawEvent } from '../schemas/types.ts';
 import { childrenOf } from '../bench/util.ts';
 import { uniqueName, waitFor } from './support/engines.ts';
-import { startTestBroker, type TestBroker } from './support/kafka-broker.ts';
 
 describe('several ingest processes on one port', () => {
-  let broker: TestBroker;
-  beforeAll(async () => {
-    broker = await startTestBroker();
-  });
-  afterAll(async () => {
-    await broker?.stop();
-  });
+  const broker = { brokers: inject('kafkaBrokers') };
 
   it('serves from every process, loses nothing, and stops on SIGTERM', async () => {
     const prefix = uniqueName('c360multi');

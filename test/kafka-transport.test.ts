@@ -34,6 +34,11 @@ async function readTopic(topic: string, expected: number): Promise<InboundMessag
   const kafka = new Kafka({ brokers: brokers(), logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 500 });
   const seen: InboundMessage[] = [];
+  // A real broker answers a subscription to a topic nobody wrote yet with an error: create it.
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 4 }], waitForLeaders: true }).catch(() => undefined);
+  await admin.disconnect();
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   await consumer.run({

@@ -1,7 +1,9 @@
 /**
  * Starts the engines the tests share, unless the environment names servers:
- * DATABASE_URL (else embedded Postgres in a temporary folder) and KAFKA_BROKERS (else the
- * Kafka test broker). ClickHouse is opened per test file (chDB, or CLICKHOUSE_URL).
+ * DATABASE_URL (else embedded Postgres in a temporary folder) and KAFKA_BROKERS (else a real
+ * Apache Kafka broker, scripts/engines/kafka-server.ts, where Java and Maven are on the path;
+ * librdkafka's mock cluster only where they are not, and the run says so). ClickHouse is opened
+ * per test file (chDB, or CLICKHOUSE_URL).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,6 +13,8 @@ import type { TestProject } from 'vitest/node';
 import { createLogger } from '../../platform/logger.ts';
 import { startPostgres } from '../../platform/postgres.ts';
 import { startTestBroker } from './kafka-broker.ts';
+import { startKafka } from '../../scripts/engines/kafka-server.ts';
+import { javaAvailable } from '../../scripts/engines/maven.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -46,7 +50,16 @@ export default async function setup(project: TestProject) {
   project.provide('postgresUrl', postgresUrl);
 
   let kafkaBrokers = process.env.KAFKA_BROKERS ?? '';
-  if (!kafkaBrokers) {
+  if (!kafkaBrokers && javaAvailable()) {
+    const kafka = await startKafka({ say: (m) => process.stdout.write(`[engines] ${m}\n`) });
+    kafkaBrokers = kafka.brokers;
+    process.stdout.write(`[engines] Apache Kafka at ${kafkaBrokers} (${kafka.dataDir})\n`);
+    stops.push(async () => {
+      await kafka.stop();
+      fs.rmSync(kafka.dataDir, { recursive: true, force: true });
+    });
+  } else if (!kafkaBrokers) {
+    process.stdout.write('[engines] no Java or Maven on this machine: the Kafka path is tested on librdkafka\'s mock cluster instead of a real broker\n');
     const broker = await startTestBroker();
     kafkaBrokers = broker.brokers;
     stops.push(() => broker.stop());
