@@ -8,6 +8,7 @@ import {
   TransportUnavailableError,
   type Headers,
   type InboundMessage,
+  type PartitionLag,
   type SubscribeOptions,
   type Subscription,
   type TopicMessages,
@@ -127,9 +128,33 @@ export async function createKafkaTransport(options: KafkaTransportOptions): Prom
     }
   }
 
+  /** Each partition's high watermark minus the group's committed offset (the low one when none is). */
+  async function lag(groupId: string, topics: string[]): Promise<PartitionLag[]> {
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      const committed = new Map<string, bigint>();
+      for (const t of await admin.fetchOffsets({ groupId, topics })) {
+        for (const p of t.partitions) if (BigInt(p.offset) >= 0n) committed.set(`${t.topic}\u0000${p.partition}`, BigInt(p.offset));
+      }
+      const out: PartitionLag[] = [];
+      for (const topic of topics) {
+        for (const p of await admin.fetchTopicOffsets(topic)) {
+          const from = committed.get(`${topic}\u0000${p.partition}`) ?? BigInt(p.low);
+          const behind = BigInt(p.high) - from;
+          out.push({ topic, partition: p.partition, lag: Number(behind > 0n ? behind : 0n) });
+        }
+      }
+      return out;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
   return {
     kind: 'kafka',
     ensureTopics,
+    lag,
 
     send(batches: TopicMessages[]) {
       const messages = batches.filter((b) => b.messages.length > 0);

@@ -13,6 +13,7 @@ import {
   TransportUnavailableError,
   type InboundMessage,
   type OutboundMessage,
+  type PartitionLag,
   type SubscribeOptions,
   type Subscription,
   type TopicMessages,
@@ -245,11 +246,24 @@ export function createLogTransport(options: LogTransportOptions): Transport & { 
   }, 10 * 60_000);
   trimmer.unref();
 
+  /** The log's next offset of each partition minus the group's committed one. */
+  async function lag(groupId: string, topics: string[]): Promise<PartitionLag[]> {
+    const rows = await pool.query<{ topic: string; partition: number; lag: string }>(
+      `SELECT p.topic, p.partition, greatest(p.next_offset - coalesce(c."offset", 0), 0)::text AS lag
+       FROM transport_partitions p
+       LEFT JOIN transport_positions c ON c.group_id = $1 AND c.topic = p.topic AND c.partition = p.partition
+       WHERE p.topic = ANY($2) ORDER BY p.topic, p.partition`,
+      [groupId, topics],
+    );
+    return rows.rows.map((r) => ({ topic: r.topic, partition: r.partition, lag: Number(r.lag) }));
+  }
+
   return {
     kind: 'embedded',
     ensureTopics,
     send,
     subscribe,
+    lag,
     trim,
     async close() {
       clearInterval(trimmer);

@@ -12,6 +12,7 @@ export interface Metrics {
   ingestEvents: Counter<'source' | 'outcome'>;
   blockedMerges: Counter<'reason'>;
   resolverLinks: Counter<'rule'>;
+  consumerLag: Gauge<'group' | 'topic' | 'partition'>;
 }
 
 export function createMetrics(): Metrics {
@@ -72,6 +73,13 @@ export function createMetrics(): Metrics {
       name: 'c360_resolver_links_total',
       help: 'Events linked by the resolver, by the rule that linked them',
       labelNames: ['rule'],
+      registers: [registry],
+    }),
+    // Set when scraped, from the transport (watchConsumerLag in stage-lag.ts).
+    consumerLag: new Gauge({
+      name: 'c360_consumer_lag_messages',
+      help: 'Messages not yet committed by a consumer group of this process, per topic and partition',
+      labelNames: ['group', 'topic', 'partition'],
       registers: [registry],
     }),
   };

@@ -18,6 +18,7 @@ import { createKafkaTransport } from './kafka-transport.ts';
 import { createLogTransport } from './log-transport.ts';
 import { runStage, type StageSubscription } from './stage-runner.ts';
 import { stagesHealth } from './stage-health.ts';
+import { watchConsumerLag, type LagSource } from './stage-lag.ts';
 import type { Subscription, Transport } from './transport.ts';
 import { createHttpServer } from './http.ts';
 import { registerOpenApi } from './openapi.ts';
@@ -173,14 +174,19 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
     });
     // The stages of this process, for /healthz.
     const stages: StageSubscription[] = [];
+    // Their groups and topics, for the consumer lag metric.
+    const lagSources: LagSource[] = [];
     if (services.has('resolver')) {
-      stages.push(await runStage(createResolverStage({ codec, graph: graph!, topics, defaultRegion: config.defaultRegion, blocklists: createBlocklistStore(postgres!.pool), suppressed: (items) => suppressedEvents(postgres!.pool, items), metrics, logger }), stageOptions));
+      const stage = createResolverStage({ codec, graph: graph!, topics, defaultRegion: config.defaultRegion, blocklists: createBlocklistStore(postgres!.pool), suppressed: (items) => suppressedEvents(postgres!.pool, items), metrics, logger });
+      lagSources.push(stage);
+      stages.push(await runStage(stage, stageOptions));
       subscriptions.push(stages.at(-1)!);
     }
     if (services.has('enrich')) {
       const aggregates = createAggregateComputer(clickhouse!, { models: createModelStore(clickhouse!), summaries: createSummaryStore(postgres!.pool) });
       const segments = segmentStore();
       const stage = createEnrichStage({ codec, topics, writer: createWarehouseWriter(clickhouse!), aggregates, segments });
+      lagSources.push(stage);
       stages.push(await runStage(stage, stageOptions));
       subscriptions.push(stages.at(-1)!);
       // Rules over time: rolling counters, decaying scores, loyalty tiers, segments, on a schedule.
@@ -188,9 +194,13 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
       subscriptions.push(schedule);
     }
 
+    if (lagSources.length) subscriptions.push(watchConsumerLag({ transport, metrics, logger: logger.child({ component: 'lag' }), stages: lagSources }));
+
+    // Every process listens: ingest and api serve their routes, and every one /healthz and
+    // /metrics (a resolver or enrich process on a port of its own in the distributed mode).
     let app: FastifyInstance | null = null;
     let url: string | null = null;
-    if (serves) {
+    if (serves || stages.length > 0) {
       let ready = false;
       app = createHttpServer({ logger, metrics, apiKeys, keyStore: postgres ? createKeyStore(postgres.pool) : null, maxBodyBytes: config.maxBodyBytes, metricsPublic: config.metricsPublic, isReady: () => ready, stages: () => stagesHealth(stages, config.stageStuckAfterMs) });
       registerOpenApi(app);

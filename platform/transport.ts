@@ -45,7 +45,15 @@ export interface Transport {
   /** Resolves once every message is durable (acknowledged by Kafka, committed in the log). */
   send(batches: TopicMessages[]): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /** Messages of each partition of the topics that the group has not committed yet. */
+  lag(groupId: string, topics: string[]): Promise<PartitionLag[]>;
   close(): Promise<void>;
+}
+
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  lag: number;
 }
 
 export class TransportUnavailableError extends Error {

@@ -43,12 +43,18 @@ describe('embedded log transport (Postgres)', () => {
     }
 
     await transport.send([{ topic, messages: messages(100, 1000) }]);
+    // What the group has not committed: the 100 new messages, spread over the partitions.
+    const lag = await transport.lag('g1', [topic]);
+    expect(lag.map((l) => l.partition)).toEqual([0, 1, 2, 3]);
+    expect(lag.reduce((n, l) => n + l.lag, 0)).toBe(100);
+    expect((await transport.lag('never-read', [topic])).reduce((n, l) => n + l.lag, 0)).toBe(1100);
     const resumed: InboundMessage[] = [];
     const second = await transport.subscribe({ groupId: 'g1', topics: [topic], maxBatchSize: 100, onBatch: async (b) => void resumed.push(...b) });
     await waitFor(async () => resumed.length >= 100, 15_000, '100 new messages');
     await new Promise((r) => setTimeout(r, 200));
     await second.stop();
     expect(resumed.map((m) => Number(m.value.toString())).sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => 1000 + i));
+    expect((await transport.lag('g1', [topic])).every((l) => l.lag === 0)).toBe(true);
   });
 
   it('does not commit a batch whose handler failed: it is delivered again', async () => {
