@@ -171,6 +171,10 @@ export async function createKafkaTransport(options: KafkaTransportOptions): Prom
         allowAutoTopicCreation: true,
         maxBytesPerPartition: 4 * 1024 * 1024,
         retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 10_000 },
+        // A member that died (kill -9) is out of the group after 10 s, and its partitions go to
+        // the others; a live one heartbeats every 3 s.
+        sessionTimeout: 10_000,
+        heartbeatInterval: 3_000,
         // Short fetch waits keep latency low and let stop() return quickly.
         maxWaitTimeInMs: 250,
       });
