@@ -3,7 +3,8 @@
  * KafkaJS producer sending the same messages to the same broker, measured in the same run.
  *
  * - HTTP: a runtime with `services: 'ingest'` only (no resolver, enrich or read API, so no
- *   Postgres and no ClickHouse; schemas in the in-process store) on the Kafka test broker.
+ *   Postgres and no ClickHouse; schemas in the in-process store) on a real Apache Kafka broker
+ *   (the Kafka test broker where Java is missing).
  *   `--concurrency` clients POST batches of `--batch` events to /v1/events for `--seconds`
  *   after `--warmup` seconds. The clients run in a worker thread (their own event loop and
  *   heap), so building requests and reading answers does not take turns with the server on
@@ -35,7 +36,8 @@ import { loadConfig } from '../platform/config.ts';
 import { createLogger, kafkaLogCreator, type Logger } from '../platform/logger.ts';
 import { startRuntime, type Runtime } from '../platform/runtime.ts';
 import { allTopics, topicNames } from '../schemas/topics.ts';
-import { brokerBinary, startTestBroker, type TestBroker } from '../test/support/kafka-broker.ts';
+import { brokerBinary } from '../test/support/kafka-broker.ts';
+import { startBenchBroker } from './bench-broker.ts';
 import { encodeBaselineMessages } from './baselines.ts';
 import { batchesOf, distinctPhone } from './events.ts';
 import { now } from './load.ts';
@@ -45,7 +47,6 @@ import {
   childRunning,
   childrenOf,
   cpuSecondsOf,
-  ensureBrokerBinary,
   machineCpuSeconds,
   median,
   mib,
@@ -53,7 +54,6 @@ import {
   percentile,
   sleep,
   threadsOf,
-  withListenerHeadroom,
 } from './util.ts';
 
 /** Distinct events sent over and over (HTTP requests get fresh event IDs each time). */
@@ -610,7 +610,7 @@ function report(input: ReportInput): boolean {
       `HTTP and KafkaJS alternate which goes first; ${runs.length === 1 ? '1 run' : `medians of ${runs.length} runs`}`,
   );
   out.push(
-    '- HTTP: runtime with services=ingest only (no Postgres, no ClickHouse, in-process schema store) on the Kafka test broker; ' +
+    `- HTTP: runtime with services=ingest only (no Postgres, no ClickHouse, in-process schema store) on the ${brokerName}; ` +
       'load generator in a worker thread of this process (node:http, keep-alive), server on the main thread',
   );
   out.push(
@@ -657,7 +657,7 @@ function report(input: ReportInput): boolean {
         ['main thread event-loop utilization (wall time not idle)', ratio(m((r) => r.http.usage.mainThreadElu)), ratio(m((r) => r.raw.usage.mainThreadElu))],
         ['HTTP client thread cores used (event-loop utilization)', `${cores(m((r) => r.http.usage.clientThreadCores))} (${ratio(m((r) => r.http.usage.clientThreadElu ?? NaN))})`, '-'],
         ['cores used by the bench process (all threads)', cores(m((r) => r.http.usage.processCores)), cores(m((r) => r.raw.usage.processCores))],
-        ['cores used by the Kafka test broker', cores(m((r) => r.http.usage.brokerCores)), cores(m((r) => r.raw.usage.brokerCores))],
+        [`cores used by the ${brokerName}`, cores(m((r) => r.http.usage.brokerCores)), cores(m((r) => r.raw.usage.brokerCores))],
         ['cores used by other processes on the machine', cores(m((r) => r.http.usage.otherCores)), cores(m((r) => r.raw.usage.otherCores))],
       ],
       [false, true, true],
@@ -695,7 +695,7 @@ function report(input: ReportInput): boolean {
     if (example) out.push(`First problem: ${example}`);
   }
   out.push('');
-  out.push(`Peak RSS of the bench process (runtime, HTTP client thread, KafkaJS baseline): ${mib(input.memory.peakOwn())}; peak PSS of the Kafka test broker: ${mib(input.memory.peakChildren)}.`);
+  out.push(`Peak RSS of the bench process (runtime, HTTP client thread, KafkaJS baseline): ${mib(input.memory.peakOwn())}; peak PSS of the ${brokerName}: ${mib(input.memory.peakChildren)}.`);
   out.push(`Wall time: ${num(input.wallSeconds, 1)} s.`);
   out.push('');
   const round = (v: number, d = 1) => (Number.isFinite(v) ? Math.round(v * 10 ** d) / 10 ** d : null);
@@ -740,6 +740,8 @@ function report(input: ReportInput): boolean {
 
 const progress = new Progress();
 const cleanups: (() => Promise<void>)[] = [];
+/** The broker of the run, for the report. */
+let brokerName = 'Kafka broker';
 
 async function cleanupAll(): Promise<void> {
   while (cleanups.length) {
@@ -829,10 +831,10 @@ async function main(argv: string[]): Promise<number> {
   let jsonBytesPerEvent = NaN;
   let avroBytesPerEvent = NaN;
   try {
-    ensureBrokerBinary((message) => progress.note(message));
-    const broker: TestBroker = await startTestBroker();
-    cleanups.push(() => withListenerHeadroom(() => broker.stop()));
-    const brokerPid = childRunning(brokerBinary);
+    const broker = await startBenchBroker((message) => progress.note(message));
+    brokerName = broker.name;
+    cleanups.push(() => broker.stop());
+    const brokerPid = broker.pid ?? childRunning(brokerBinary);
 
     const tenant = `bench_${nonce}`;
     const apiKey = `benchkey_${nonce}`;
@@ -858,12 +860,11 @@ async function main(argv: string[]): Promise<number> {
         `--concurrency x --batch (${num(options.batch * options.concurrency)}) is above C360_MAX_IN_FLIGHT_EVENTS (${num(config.maxInFlightEvents)}): expect 429 answers`,
       );
     }
-    // The test broker has no CreateTopics API: create every topic of the pipeline as automatic
-    // creation would, so that the runtime and the baseline find them.
+    // Every topic of the pipeline, so that the runtime and the baseline find them.
     const topics = topicNames(config.topicPrefix);
-    for (const topic of allTopics(topics)) await withListenerHeadroom(() => broker.command(`topic ${topic} ${PARTITIONS}`));
+    for (const topic of allTopics(topics)) await broker.createTopic(topic, PARTITIONS);
 
-    progress.note(`Kafka test broker at ${broker.brokers}; starting an ingest-only runtime`);
+    progress.note(`${broker.name} at ${broker.brokers}; starting an ingest-only runtime`);
     const runtime: Runtime = await startRuntime(config, logger);
     cleanups.push(() => runtime.stop());
     if (runtime.postgres || runtime.clickhouse) throw new Error('the ingest-only runtime opened Postgres or ClickHouse');

@@ -1,8 +1,8 @@
 /**
  * `c360 bench`: events per second through the whole pipeline, HTTP in to ClickHouse rows out,
- * in the embedded mode (log transport in embedded Postgres, chDB) and on the Kafka path (the
- * Kafka test broker, embedded Postgres, chDB), each next to a raw baseline of its transport
- * measured in the same run: the embedded log transport alone, and plain KafkaJS.
+ * in the embedded mode (log transport in embedded Postgres, chDB) and on the Kafka path (a real
+ * Apache Kafka broker where Java is present, else the Kafka test broker; embedded Postgres,
+ * chDB), each next to a raw baseline of its transport measured in the same run: the embedded log transport alone, and plain KafkaJS.
  *
  * Each figure is the median of `runs` runs. Every run sends its own events (unique event IDs)
  * as its own tenant, and is done when ClickHouse holds every one of its events. The runtimes
@@ -23,7 +23,7 @@ import { loadConfig, type Config } from '../platform/config.ts';
 import { createLogger, type Logger } from '../platform/logger.ts';
 import { startRuntime, type Runtime } from '../platform/runtime.ts';
 import { allTopics, topicNames } from '../schemas/topics.ts';
-import { startTestBroker, type TestBroker } from '../test/support/kafka-broker.ts';
+import { startBenchBroker } from './bench-broker.ts';
 import {
   encodeBaselineMessages,
   kafkaBaseline,
@@ -34,7 +34,7 @@ import {
 } from './baselines.ts';
 import { batchesOf, benchEvents } from './events.ts';
 import { now, prepareLoad } from './load.ts';
-import { MemorySampler, Progress, ensureBrokerBinary, freePort, median, mib, num, percentile, waitUntil, withListenerHeadroom } from './util.ts';
+import { MemorySampler, Progress, freePort, median, mib, num, percentile, waitUntil } from './util.ts';
 
 const EVENTS_PER_POST = 100;
 const CLIENTS = 8;
@@ -107,6 +107,8 @@ interface PathResult {
 }
 
 const progress = new Progress();
+/** The Kafka path's broker, for the report. */
+let brokerName = 'Kafka broker';
 const cleanups: (() => Promise<void>)[] = [];
 
 async function cleanupAll(): Promise<void> {
@@ -365,15 +367,14 @@ async function embeddedSetup(keys: Keys, logger: Logger): Promise<PathSetup> {
 }
 
 async function kafkaSetup(keys: Keys, logger: Logger): Promise<PathSetup> {
-  ensureBrokerBinary((message) => progress.note(message));
-  const broker: TestBroker = await startTestBroker();
-  cleanups.push(() => withListenerHeadroom(() => broker.stop()));
-  const createTopic = (topic: string) => withListenerHeadroom(() => broker.command(`topic ${topic} 4`));
+  const broker = await startBenchBroker((message) => progress.note(message));
+  brokerName = broker.name;
+  cleanups.push(() => broker.stop());
+  const createTopic = (topic: string) => broker.createTopic(topic, 4);
   const dataDir = tempDir('kafka');
-  progress.note(`kafka: test broker at ${broker.brokers}; starting embedded Postgres and chDB in ${dataDir}`);
+  progress.note(`kafka: ${broker.name} at ${broker.brokers}; starting embedded Postgres and chDB in ${dataDir}`);
   const config = runtimeConfig({ dataDir, embeddedPostgresPort: await freePort(), kafkaBrokers: broker.brokers, apiKeys: keys.apiKeys });
-  // The test broker has no CreateTopics API: create the pipeline's topics (4 partitions, as
-  // automatic creation would) so that the runtime finds them.
+  // The pipeline's topics with 4 partitions (the mock cluster has no CreateTopics API either way).
   for (const topic of allTopics(topicNames(config.topicPrefix))) await createTopic(topic);
   const runtime = await startBenchRuntime(config, logger);
   return {
@@ -495,7 +496,7 @@ function report(options: BenchOptions, budget: Budget, embedded: PathResult, kaf
   out.push('');
   out.push(
     table([
-      ['', 'embedded (Postgres log)', 'Kafka (test broker)'],
+      ['', 'embedded (Postgres log)', `Kafka (${brokerName})`],
       ['events per run', count(embedded), count(kafka)],
       ['pipeline end to end: HTTP in -> ClickHouse rows', perSecond(e.endToEndEventsPerSecond), perSecond(k.endToEndEventsPerSecond)],
       ['  time until the last event is in ClickHouse', seconds(e.endToEndSeconds), seconds(k.endToEndSeconds)],
@@ -539,7 +540,7 @@ function report(options: BenchOptions, budget: Budget, embedded: PathResult, kaf
   }
   const peakOwn = memory.peakOwn();
   out.push(`peak RSS of the bench process (Node, chDB, HTTP client thread): ${mib(peakOwn)}`);
-  out.push(`peak PSS of its child processes (embedded Postgres, Kafka test broker): ${mib(memory.peakChildren)}; peak sampled sum: ${mib(memory.peakTotal)}`);
+  out.push(`peak PSS of its child processes (embedded Postgres, ${brokerName}): ${mib(memory.peakChildren)}; peak sampled sum: ${mib(memory.peakTotal)}`);
   if (e.retries503 + k.retries503 > 0) out.push(`503 answers retried: embedded ${e.retries503}, kafka ${k.retries503}`);
   out.push(`wall time: ${seconds(wallSeconds)}${budget.seconds ? ` (budget ${budget.seconds} s)` : ''}`);
   out.push('');
@@ -559,7 +560,7 @@ function report(options: BenchOptions, budget: Budget, embedded: PathResult, kaf
     eventsPerPost: EVENTS_PER_POST,
     budgetSeconds: budget.seconds,
     embedded: summary(e, embedded),
-    kafka: summary(k, kafka),
+    kafka: { ...summary(k, kafka), broker: brokerName },
     perRun: {
       embedded: { pipeline: embedded.pipeline, baseline: embedded.baseline },
       kafka: { pipeline: kafka.pipeline, baseline: kafka.baseline },

@@ -36,6 +36,8 @@ export interface KafkaServer {
   /** host:port for clients. */
   brokers: string;
   dataDir: string;
+  /** The broker's Java process. */
+  pid: number;
   port: number;
   controllerPort: number;
   /** SIGTERM: the broker shuts down cleanly. */
@@ -147,5 +149,5 @@ export async function startKafka(options: KafkaServerOptions = {}): Promise<Kafk
     await exited;
     clearTimeout(force);
   };
-  return { brokers, dataDir: dir, port, controllerPort, stop: () => end('SIGTERM'), kill: () => end('SIGKILL') };
+  return { brokers, dataDir: dir, pid: child.pid!, port, controllerPort, stop: () => end('SIGTERM'), kill: () => end('SIGKILL') };
 }
