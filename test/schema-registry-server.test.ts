@@ -1,0 +1,119 @@
+/**
+ * Schema evolution on a real Schema Registry server (Apicurio Registry, scripts/engines, kept in
+ * the tests' Kafka), through its Confluent-compatible API as a deployment with
+ * SCHEMA_REGISTRY_URL uses it: the server refuses an incompatible change (409), `c360 schemas
+ * check` reports it and exits 1, and a consumer still on the old schema reads events written
+ * with a newer compatible one. Needs Java 21 or newer (the server's); without one the file says
+ * so and is skipped, as on a machine without Java the Kafka tests fall back to the mock cluster.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createCodec, topicSchemas, type Codec, type TopicSchema } from '../schemas/codec.ts';
+import { topicNames } from '../schemas/topics.ts';
+import { IncompatibleSchemaError, registrySchemaStore, type SchemaStore } from '../schemas/schema-store.ts';
+import { checkSchemas } from '../schemas/schemas-command.ts';
+import type { RawEvent } from '../schemas/types.ts';
+import { registryJava, startRegistry, type RegistryServer } from '../scripts/engines/registry-server.ts';
+import { uniqueName } from './support/engines.ts';
+
+const java = registryJava();
+if (!java) process.stdout.write('[engines] no Java 21 or newer: the Schema Registry server tests are skipped\n');
+
+const prefix = uniqueName('reg');
+const topics = topicNames(prefix);
+const posTopic = topics.raw.pos;
+
+/** The catalog's schemas with the POS order record's fields changed by `edit`. */
+function withOrderChange(edit: (fields: Record<string, unknown>[]) => Record<string, unknown>[]): TopicSchema[] {
+  return topicSchemas(topics).map((t) => {
+    if (t.topic !== posTopic) return t;
+    const schema = structuredClone(t.schema) as { fields: { name: string; type: unknown }[] };
+    const field = schema.fields.find((f) => f.name === 'order_completed')!;
+    const record = (field.type as [string, { fields: Record<string, unknown>[] }])[1];
+    record.fields = edit(record.fields);
+    return { ...t, schema };
+  });
+}
+
+function order(id: string, extra: Record<string, unknown> = {}): RawEvent {
+  return {
+    event_id: id,
+    tenant_id: 'tenant_r',
+    source: 'pos',
+    type: 'order_completed',
+    occurred_at: Date.UTC(2026, 4, 1),
+    received_at: Date.UTC(2026, 4, 1),
+    identity: { auth_user_id: null, email: 'ann@mail.test', phone: null, anonymous_id: null, source_record_id: null },
+    traits: {},
+    properties: {},
+    order_completed: {
+      order_id: `o-${id}`, store_id: 'S1', register_id: null, cashier_id: null, channel: null, marketplace: null, customer_kind: 'walk_in',
+      currency: 'USD', subtotal_minor: null, discount_minor: null, tax_minor: null, total_minor: 1299, payment_method: 'card', line_items: [],
+      ...extra,
+    } as RawEvent['order_completed'],
+  } as RawEvent;
+}
+
+describe.skipIf(!java)('schema evolution on a Schema Registry server', () => {
+  let registry: RegistryServer;
+  let store: SchemaStore;
+  let v1: Codec;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-registry-'));
+
+  beforeAll(async () => {
+    registry = await startRegistry({ kafkaBrokers: inject('kafkaBrokers'), topic: uniqueName('c360-registry'), dataDir, say: (m) => process.stdout.write(`[engines] ${m}\n`) });
+    store = registrySchemaStore(registry.url);
+    v1 = await createCodec({ store, topics });
+  }, 300_000);
+  afterAll(async () => {
+    await registry?.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('registers every topic and then finds nothing to change', async () => {
+    const checks = await checkSchemas(store, prefix);
+    expect(checks.map((c) => c.status)).toEqual(topicSchemas(topics).map(() => 'unchanged'));
+  });
+
+  it('takes a field with a default, and a consumer on the old schema reads events of the new one', async () => {
+    const v2Schemas = withOrderChange((fields) => [...fields, { name: 'loyalty_points', type: ['null', 'long'], default: null, doc: 'Points earned.' }]);
+    expect((await store.check(`${posTopic}-value`, JSON.stringify(v2Schemas.find((t) => t.topic === posTopic)!.schema))).status).toBe('compatible');
+    const v2 = await createCodec({ store, topics, schemas: v2Schemas });
+    const written = v2.encode(posTopic, order('new-1', { loyalty_points: 130 }));
+    expect(written.readInt32BE(1)).not.toBe(v1.encode(posTopic, order('old-1')).readInt32BE(1));
+    const readByOld = await v1.decode<RawEvent>(posTopic, written);
+    expect(readByOld.order_completed).toMatchObject({ order_id: 'o-new-1', total_minor: 1299 });
+    expect(readByOld.order_completed).not.toHaveProperty('loyalty_points');
+  });
+
+  it('refuses a field without a default with 409, and `c360 schemas check` reports it', async () => {
+    const required = withOrderChange((fields) => [...fields, { name: 'receipt_number', type: 'string', doc: 'Receipt.' }]);
+    const schema = JSON.stringify(required.find((t) => t.topic === posTopic)!.schema);
+    expect((await store.check(`${posTopic}-value`, schema)).status).toBe('incompatible');
+    const refusal = await store.register(`${posTopic}-value`, schema).then(() => null, (error: unknown) => error);
+    expect(refusal).toBeInstanceOf(IncompatibleSchemaError);
+    expect(String((refusal as Error).message)).toMatch(/409|ncompatible/);
+
+    // A registry holding an order record without total_minor: the catalog's, which requires it, is refused.
+    const older = uniqueName('regcli');
+    const olderTopics = topicNames(older);
+    const withoutTotal = topicSchemas(olderTopics).find((t) => t.topic === olderTopics.raw.pos)!;
+    const oldSchema = structuredClone(withoutTotal.schema) as { fields: { name: string; type: unknown }[] };
+    const record = (oldSchema.fields.find((f) => f.name === 'order_completed')!.type as [string, { fields: { name: string }[] }])[1];
+    record.fields = record.fields.filter((f) => f.name !== 'total_minor');
+    await store.register(withoutTotal.subject, JSON.stringify(oldSchema));
+    const run = await promisify(execFile)(process.execPath, ['bin/c360.js', 'schemas', 'check'], {
+      env: { ...process.env, SCHEMA_REGISTRY_URL: registry.url, C360_TOPIC_PREFIX: older, LOG_LEVEL: 'error' },
+    }).then(
+      (r) => ({ code: 0, out: r.stdout }),
+      (error: { code: number; stdout: string }) => ({ code: error.code, out: error.stdout }),
+    );
+    expect(run.code).toBe(1);
+    expect(run.out).toMatch(new RegExp(`${withoutTotal.subject.replaceAll('.', '\\.')}\\s+incompatible`));
+    expect(run.out).toMatch(/would be refused/);
+  });
+});
