@@ -8,12 +8,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
 import type { TestProject } from 'vitest/node';
 import { createLogger } from '../../platform/logger.ts';
 import { startPostgres } from '../../platform/postgres.ts';
 import { startTestBroker } from './kafka-broker.ts';
-import { startKafka } from '../../scripts/engines/kafka-server.ts';
+import { freePort, startKafka } from '../../scripts/engines/kafka-server.ts';
 import { javaAvailable } from '../../scripts/engines/maven.ts';
 
 declare module 'vitest' {
@@ -23,15 +22,7 @@ declare module 'vitest' {
   }
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+export { freePort };
 
 export default async function setup(project: TestProject) {
   const logger = createLogger('warn');
