@@ -4,7 +4,7 @@
  * other's events, and schema IDs that survive a restart.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCodec, topicSchemas, type Codec, type TopicSchema } from '../schemas/codec.ts';
+import { createCodec, topicSchemas, type Codec } from '../schemas/codec.ts';
 import { topicNames } from '../schemas/topics.ts';
 import { IncompatibleSchemaError, postgresSchemaStore, type SchemaStore } from '../schemas/schema-store.ts';
 import { checkSchemas, formatChecks } from '../schemas/schemas-command.ts';
@@ -12,57 +12,17 @@ import { migratePostgres } from '../platform/migrate.ts';
 import { postgresMigrations } from '../platform/runtime.ts';
 import type { RawEvent } from '../schemas/types.ts';
 import { createTestDatabase, uniqueName, type TestDatabase } from './support/engines.ts';
+import { order, withOrderChange as changeOrder } from './support/schema-fixtures.ts';
 
 const topics = topicNames(uniqueName('evo'));
 const posTopic = topics.raw.pos;
 
-/** The catalog's schemas with the POS order record changed by `edit`. */
-function withOrderChange(edit: (fields: Record<string, unknown>[]) => Record<string, unknown>[]): TopicSchema[] {
-  return topicSchemas(topics).map((t) => {
-    if (t.topic !== posTopic) return t;
-    const schema = structuredClone(t.schema) as { fields: { name: string; type: unknown }[] };
-    const field = schema.fields.find((f) => f.name === 'order_completed')!;
-    const record = (field.type as [string, { fields: Record<string, unknown>[] }])[1];
-    record.fields = edit(record.fields);
-    return { ...t, schema };
-  });
-}
+const withOrderChange = (edit: Parameters<typeof changeOrder>[1]) => changeOrder(topics, edit);
 
 const addLoyaltyPoints = (fields: Record<string, unknown>[]) => [
   ...fields,
   { name: 'loyalty_points', type: ['null', 'long'], default: null, doc: 'Points earned with the order.' },
 ];
-
-function order(id: string, extra: Record<string, unknown> = {}): RawEvent {
-  return {
-    event_id: id,
-    tenant_id: 'acme',
-    source: 'pos',
-    type: 'order_completed',
-    occurred_at: Date.UTC(2026, 4, 1),
-    received_at: Date.UTC(2026, 4, 1),
-    identity: { auth_user_id: null, email: 'ann@mail.test', phone: null, anonymous_id: null, source_record_id: null },
-    traits: {},
-    properties: {},
-    order_completed: {
-      order_id: `o-${id}`,
-      store_id: 'S1',
-      register_id: null,
-      cashier_id: null,
-      channel: null,
-      marketplace: null,
-      customer_kind: 'walk_in',
-      currency: 'USD',
-      subtotal_minor: null,
-      discount_minor: null,
-      tax_minor: null,
-      total_minor: 1299,
-      payment_method: 'card',
-      line_items: [],
-      ...extra,
-    } as RawEvent['order_completed'],
-  };
-}
 
 describe('schema evolution on the Postgres schema store', () => {
   let db: TestDatabase;

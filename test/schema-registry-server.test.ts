@@ -12,13 +12,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createCodec, topicSchemas, type Codec, type TopicSchema } from '../schemas/codec.ts';
+import { createCodec, topicSchemas, type Codec } from '../schemas/codec.ts';
 import { topicNames } from '../schemas/topics.ts';
 import { IncompatibleSchemaError, registrySchemaStore, type SchemaStore } from '../schemas/schema-store.ts';
 import { checkSchemas } from '../schemas/schemas-command.ts';
 import type { RawEvent } from '../schemas/types.ts';
 import { registryJava, startRegistry, type RegistryServer } from '../scripts/engines/registry-server.ts';
 import { uniqueName } from './support/engines.ts';
+import { order, withOrderChange as changeOrder } from './support/schema-fixtures.ts';
 
 const java = registryJava();
 if (!java) process.stdout.write('[engines] no Java 21 or newer: the Schema Registry server tests are skipped\n');
@@ -27,36 +28,7 @@ const prefix = uniqueName('reg');
 const topics = topicNames(prefix);
 const posTopic = topics.raw.pos;
 
-/** The catalog's schemas with the POS order record's fields changed by `edit`. */
-function withOrderChange(edit: (fields: Record<string, unknown>[]) => Record<string, unknown>[]): TopicSchema[] {
-  return topicSchemas(topics).map((t) => {
-    if (t.topic !== posTopic) return t;
-    const schema = structuredClone(t.schema) as { fields: { name: string; type: unknown }[] };
-    const field = schema.fields.find((f) => f.name === 'order_completed')!;
-    const record = (field.type as [string, { fields: Record<string, unknown>[] }])[1];
-    record.fields = edit(record.fields);
-    return { ...t, schema };
-  });
-}
-
-function order(id: string, extra: Record<string, unknown> = {}): RawEvent {
-  return {
-    event_id: id,
-    tenant_id: 'tenant_r',
-    source: 'pos',
-    type: 'order_completed',
-    occurred_at: Date.UTC(2026, 4, 1),
-    received_at: Date.UTC(2026, 4, 1),
-    identity: { auth_user_id: null, email: 'ann@mail.test', phone: null, anonymous_id: null, source_record_id: null },
-    traits: {},
-    properties: {},
-    order_completed: {
-      order_id: `o-${id}`, store_id: 'S1', register_id: null, cashier_id: null, channel: null, marketplace: null, customer_kind: 'walk_in',
-      currency: 'USD', subtotal_minor: null, discount_minor: null, tax_minor: null, total_minor: 1299, payment_method: 'card', line_items: [],
-      ...extra,
-    } as RawEvent['order_completed'],
-  } as RawEvent;
-}
+const withOrderChange = (edit: Parameters<typeof changeOrder>[1]) => changeOrder(topics, edit);
 
 describe.skipIf(!java)('schema evolution on a Schema Registry server', () => {
   let registry: RegistryServer;
