@@ -4,7 +4,7 @@
  * by time), so a redelivered batch changes nothing.
  */
 import type { Codec } from '../schemas/codec.ts';
-import type { Topics } from '../schemas/topics.ts';
+import { consumerGroup, type Topics } from '../schemas/topics.ts';
 import type { ProfileChange, ResolvedEvent } from '../schemas/types.ts';
 import type { MessageOutcome, Stage } from '../platform/stage-runner.ts';
 import type { WarehouseWriter } from '../warehouse/writer.ts';
@@ -25,7 +25,7 @@ export function createEnrichStage(deps: EnrichStageDeps): Stage {
   const parse = createParsePipelineMessageStep(deps.codec, deps.topics);
   return {
     name: 'enrich',
-    groupId: 'c360-enrich',
+    groupId: consumerGroup(deps.topics, 'enrich'),
     topics: [deps.topics.profileChanges, deps.topics.resolved],
     async handleBatch(messages) {
       const outcomes: MessageOutcome[] = [];

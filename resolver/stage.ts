@@ -4,7 +4,7 @@
  */
 import type { Codec } from '../schemas/codec.ts';
 import { EVENT_CATALOG } from '../schemas/catalog.ts';
-import type { Topics } from '../schemas/topics.ts';
+import { consumerGroup, type Topics } from '../schemas/topics.ts';
 import type { ResolvedEvent } from '../schemas/types.ts';
 import { andThen } from '../platform/result.ts';
 import type { MessageOutcome, Output, Stage } from '../platform/stage-runner.ts';
@@ -68,7 +68,7 @@ export function createResolverStage(deps: ResolverStageDeps): Stage {
 
   return {
     name: 'resolver',
-    groupId: 'c360-resolver',
+    groupId: consumerGroup(deps.topics, 'resolver'),
     topics: Object.values(deps.topics.raw),
     async handleBatch(messages) {
       // Decoded and identified one by one; resolved together, in order, with a few queries for

@@ -2,6 +2,8 @@
 import { SOURCES, type Source } from './types.ts';
 
 export interface Topics {
+  /** The prefix of every name, which the consumer groups share too. */
+  prefix: string;
   raw: Record<Source, string>;
   resolved: string;
   profileChanges: string;
@@ -11,7 +13,15 @@ export interface Topics {
 
 export function topicNames(prefix: string): Topics {
   const raw = Object.fromEntries(SOURCES.map((s) => [s, `${prefix}.raw.${s}`])) as Record<Source, string>;
-  return { raw, resolved: `${prefix}.events.resolved`, profileChanges: `${prefix}.profiles.changes`, segmentChanges: `${prefix}.segments.changes` };
+  return { prefix, raw, resolved: `${prefix}.events.resolved`, profileChanges: `${prefix}.profiles.changes`, segmentChanges: `${prefix}.segments.changes` };
+}
+
+/**
+ * The consumer group of a stage: named after the topics' prefix, so two deployments (or two
+ * test runs) on one cluster never join each other's group. `c360-resolver` with the default prefix.
+ */
+export function consumerGroup(topics: Topics, stage: 'resolver' | 'enrich'): string {
+  return `${topics.prefix}-${stage}`;
 }
 
 /** Dead letters of a topic go to its own dead-letter topic. */

@@ -35,7 +35,7 @@ describe('the distributed mode as processes on Kafka', () => {
     C360_TOPIC_PREFIX: prefix,
     CLICKHOUSE_DATABASE: uniqueName('c360_dist'),
     C360_DATA_DIR: dataDir,
-    SCHEMA_REGISTRY_URL: '',
+    SCHEMA_REGISTRY_URL: inject('schemaRegistryUrl'),
     CLICKHOUSE_URL: '',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',

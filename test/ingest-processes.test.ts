@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, inject, it } from 'vitest';
 import { createCodec } from '../schemas/codec.ts';
-import { memorySchemaStore } from '../schemas/schema-store.ts';
+import { schemaStoreFor } from '../schemas/schema-store.ts';
 import { topicNames } from '../schemas/topics.ts';
 import type { RawEvent } from '../schemas/types.ts';
 import { childrenOf } from '../bench/util.ts';
@@ -29,6 +29,7 @@ describe('several ingest processes on one port', () => {
         HOST: '127.0.0.1',
         LOG_LEVEL: 'error',
         DATABASE_URL: '',
+        SCHEMA_REGISTRY_URL: inject('schemaRegistryUrl'),
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -70,9 +71,10 @@ describe('several ingest processes on one port', () => {
         sent.push(...events.map((e) => e.event_id));
       }
 
-      // Every accepted event is in the topic, decodable with the schemas every process registered alike.
+      // Every accepted event is in the topic, decodable with the schemas the processes registered
+      // (in the registry server, or each in memory alike where none runs).
       const topics = topicNames(prefix);
-      const codec = await createCodec({ store: memorySchemaStore(), topics });
+      const codec = await createCodec({ store: schemaStoreFor(inject('schemaRegistryUrl'), null), topics });
       const kafka = new Kafka({ brokers: [broker.brokers], logLevel: logLevel.NOTHING });
       const consumer = kafka.consumer({ groupId: uniqueName('verify'), maxWaitTimeInMs: 200 });
       const seen = new Map<string, string>();

@@ -1,28 +1,23 @@
 /**
- * Schema evolution on a real Schema Registry server (Apicurio Registry, scripts/engines, kept in
- * the tests' Kafka), through its Confluent-compatible API as a deployment with
- * SCHEMA_REGISTRY_URL uses it: the server refuses an incompatible change (409), `c360 schemas
- * check` reports it and exits 1, and a consumer still on the old schema reads events written
- * with a newer compatible one. Needs Java 21 or newer (the server's); without one the file says
- * so and is skipped, as on a machine without Java the Kafka tests fall back to the mock cluster.
+ * Schema evolution on a real Schema Registry server (the tests' Apicurio Registry, started by
+ * the global setup in their Kafka, or SCHEMA_REGISTRY_URL), through its Confluent-compatible API
+ * as a deployment uses it: the server refuses an incompatible change (409), `c360 schemas check`
+ * reports it and exits 1, and a consumer still on the old schema reads events written with a
+ * newer compatible one. Where no server runs (no Java 21 or newer) the setup says so and this
+ * file is skipped, as on a machine without Java the Kafka tests fall back to the mock cluster.
  */
 import { execFile } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { createCodec, topicSchemas, type Codec } from '../schemas/codec.ts';
 import { topicNames } from '../schemas/topics.ts';
 import { IncompatibleSchemaError, registrySchemaStore, type SchemaStore } from '../schemas/schema-store.ts';
 import { checkSchemas } from '../schemas/schemas-command.ts';
 import type { RawEvent } from '../schemas/types.ts';
-import { registryJava, startRegistry, type RegistryServer } from '../scripts/engines/registry-server.ts';
 import { uniqueName } from './support/engines.ts';
 import { order, withOrderChange as changeOrder } from './support/schema-fixtures.ts';
 
-const java = registryJava();
-if (!java) process.stdout.write('[engines] no Java 21 or newer: the Schema Registry server tests are skipped\n');
+const registryUrl = inject('schemaRegistryUrl');
 
 const prefix = uniqueName('reg');
 const topics = topicNames(prefix);
@@ -30,20 +25,13 @@ const posTopic = topics.raw.pos;
 
 const withOrderChange = (edit: Parameters<typeof changeOrder>[1]) => changeOrder(topics, edit);
 
-describe.skipIf(!java)('schema evolution on a Schema Registry server', () => {
-  let registry: RegistryServer;
+describe.skipIf(!registryUrl)('schema evolution on a Schema Registry server', () => {
   let store: SchemaStore;
   let v1: Codec;
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-registry-'));
 
   beforeAll(async () => {
-    registry = await startRegistry({ kafkaBrokers: inject('kafkaBrokers'), topic: uniqueName('c360-registry'), dataDir, say: (m) => process.stdout.write(`[engines] ${m}\n`) });
-    store = registrySchemaStore(registry.url);
+    store = registrySchemaStore(registryUrl);
     v1 = await createCodec({ store, topics });
-  }, 300_000);
-  afterAll(async () => {
-    await registry?.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('registers every topic and then finds nothing to change', async () => {
@@ -79,7 +67,7 @@ describe.skipIf(!java)('schema evolution on a Schema Registry server', () => {
     record.fields = record.fields.filter((f) => f.name !== 'total_minor');
     await store.register(withoutTotal.subject, JSON.stringify(oldSchema));
     const run = await promisify(execFile)(process.execPath, ['bin/c360.js', 'schemas', 'check'], {
-      env: { ...process.env, SCHEMA_REGISTRY_URL: registry.url, C360_TOPIC_PREFIX: older, LOG_LEVEL: 'error' },
+      env: { ...process.env, SCHEMA_REGISTRY_URL: registryUrl, C360_TOPIC_PREFIX: older, LOG_LEVEL: 'error' },
     }).then(
       (r) => ({ code: 0, out: r.stdout }),
       (error: { code: number; stdout: string }) => ({ code: error.code, out: error.stdout }),

@@ -56,7 +56,7 @@ describe('a resolver process on a port of its own', () => {
     await waitFor(async () => samples(await metrics(), 'c360_resolver_links_total').reduce((n, s) => n + s.value, 0) >= 40, 60_000, 'the events resolved');
     await waitFor(
       async () => {
-        const lag = samples(await metrics(), 'c360_consumer_lag_messages').filter((s) => s.labels.includes('group="c360-resolver"'));
+        const lag = samples(await metrics(), 'c360_consumer_lag_messages').filter((s) => s.labels.includes(`group="${topicPrefix}-resolver"`));
         return lag.length > 0 && lag.some((s) => s.labels.includes(`${topicPrefix}.raw.pos`)) && lag.every((s) => s.value === 0);
       },
       60_000,

@@ -2,8 +2,10 @@
  * Starts the engines the tests share, unless the environment names servers:
  * DATABASE_URL (else embedded Postgres in a temporary folder) and KAFKA_BROKERS (else a real
  * Apache Kafka broker, scripts/engines/kafka-server.ts, where Java and Maven are on the path;
- * librdkafka's mock cluster only where they are not, and the run says so). ClickHouse is opened
- * per test file (chDB, or CLICKHOUSE_URL).
+ * librdkafka's mock cluster only where they are not, and the run says so) and SCHEMA_REGISTRY_URL
+ * (else a Schema Registry server, scripts/engines/registry-server.ts, kept in that Kafka, where a
+ * Java 21 or newer is found; the Kafka-mode tests then register their schemas there). ClickHouse
+ * is opened per test file (chDB, or CLICKHOUSE_URL).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,11 +16,14 @@ import { startPostgres } from '../../platform/postgres.ts';
 import { startTestBroker } from './kafka-broker.ts';
 import { freePort, startKafka } from '../../scripts/engines/kafka-server.ts';
 import { javaAvailable } from '../../scripts/engines/maven.ts';
+import { registryJava, startRegistry } from '../../scripts/engines/registry-server.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     postgresUrl: string;
     kafkaBrokers: string;
+    /** '' where no registry server runs: the runtime then keeps schemas in Postgres. */
+    schemaRegistryUrl: string;
   }
 }
 
@@ -41,6 +46,7 @@ export default async function setup(project: TestProject) {
   project.provide('postgresUrl', postgresUrl);
 
   let kafkaBrokers = process.env.KAFKA_BROKERS ?? '';
+  const realKafka = Boolean(kafkaBrokers) || javaAvailable();
   if (!kafkaBrokers && javaAvailable()) {
     const kafka = await startKafka({ say: (m) => process.stdout.write(`[engines] ${m}\n`) });
     kafkaBrokers = kafka.brokers;
@@ -56,6 +62,21 @@ export default async function setup(project: TestProject) {
     stops.push(() => broker.stop());
   }
   project.provide('kafkaBrokers', kafkaBrokers);
+
+  let schemaRegistryUrl = process.env.SCHEMA_REGISTRY_URL ?? '';
+  if (!schemaRegistryUrl && realKafka && registryJava()) {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-test-registry-'));
+    const registry = await startRegistry({ kafkaBrokers, dataDir, say: (m) => process.stdout.write(`[engines] ${m}\n`) });
+    schemaRegistryUrl = registry.url;
+    process.stdout.write(`[engines] Schema Registry (Apicurio Registry) at ${schemaRegistryUrl}\n`);
+    stops.push(async () => {
+      await registry.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    });
+  } else if (!schemaRegistryUrl) {
+    process.stdout.write(`[engines] ${realKafka ? 'no Java 21 or newer' : 'no real Kafka'}: no Schema Registry server; the Kafka-mode tests keep their schemas in Postgres\n`);
+  }
+  project.provide('schemaRegistryUrl', schemaRegistryUrl);
 
   return async () => {
     for (const stop of stops.reverse()) await stop();

@@ -1,13 +1,15 @@
 /**
  * Starts the whole pipeline in the test process, on the test engines: the embedded log on a
  * test database (or Kafka when kafkaBrokers is given), ClickHouse in a temporary chDB folder
- * (or CLICKHOUSE_URL), HTTP on a random port.
+ * (or CLICKHOUSE_URL), HTTP on a random port. On Kafka the schemas go to the tests' Schema
+ * Registry server, as a distributed deployment's do (Postgres where no server runs).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../platform/config.ts';
 import { startRuntime, type Runtime } from '../../platform/runtime.ts';
+import { inject } from 'vitest';
 import { createTestDatabase, silentLogger, uniqueName, type TestDatabase } from './engines.ts';
 
 export const KEY_A = 'key_tenant_a_0001';
@@ -38,6 +40,7 @@ export async function startTestRuntime(overrides: Partial<Config> = {}): Promise
       topicPrefix: uniqueName('c360test'),
       retryInitialMs: 50,
       retryMaxMs: 1000,
+      schemaRegistryUrl: overrides.kafkaBrokers ? inject('schemaRegistryUrl') : '',
       ...overrides,
     },
   );

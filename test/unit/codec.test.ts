@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { memorySchemaStore, type SchemaStore } from '../../schemas/schema-store.ts';
 import { createCodec, type Codec } from '../../schemas/codec.ts';
-import { topicNames } from '../../schemas/topics.ts';
+import { consumerGroup, topicNames } from '../../schemas/topics.ts';
 import type { RawEvent, ResolvedEvent } from '../../schemas/types.ts';
 
 const topics = topicNames('c360');
@@ -29,11 +29,14 @@ describe('codec with the in-process registry', () => {
 
   it('names the topics from the prefix', () => {
     expect(topics).toEqual({
+      prefix: 'c360',
       raw: { crm: 'c360.raw.crm', pos: 'c360.raw.pos', web: 'c360.raw.web', messaging: 'c360.raw.messaging' },
       resolved: 'c360.events.resolved',
       profileChanges: 'c360.profiles.changes',
       segmentChanges: 'c360.segments.changes',
     });
+    expect(consumerGroup(topics, 'resolver')).toBe('c360-resolver');
+    expect(consumerGroup(topicNames('acme'), 'enrich')).toBe('acme-enrich');
   });
 
   it('encodes a RawEvent in the Confluent wire format: magic byte 0 and the 4-byte schema ID', async () => {
