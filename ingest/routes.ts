@@ -9,7 +9,7 @@ import type { Codec } from '../schemas/codec.ts';
 import type { Topics } from '../schemas/topics.ts';
 import type { RawEvent } from '../schemas/types.ts';
 import type { Metrics } from '../platform/metrics.ts';
-import type { OutboundMessage, Transport } from '../platform/transport.ts';
+import { MessageTooLargeError, type OutboundMessage, type TopicMessages, type Transport } from '../platform/transport.ts';
 import { validateEnvelope, type FieldError } from './validate-event.ts';
 
 export interface IngestDeps {
@@ -20,6 +20,8 @@ export interface IngestDeps {
   maxEventsPerRequest: number;
   /** Events being appended at once across requests; more are refused with 429, not buffered. */
   maxInFlightEvents: number;
+  /** Largest event once encoded; a larger one is rejected with the reason. */
+  maxMessageBytes: number;
   /** Longest wait for the log's acknowledgement before answering 503. */
   ackTimeoutMs: number;
   defaultRegion: string;
@@ -52,12 +54,58 @@ export interface IngestAnswer {
   body: Record<string, unknown>;
 }
 
+const tooLarge = (why: string): FieldError => ({ path: '/', message: `the event is too large for the event log: ${why}; nothing else of the request is affected. Send it with smaller properties` });
+
 /**
  * Validates, encodes and durably appends envelopes; the answer says per record accepted or
  * rejected with reasons. Shared by POST /v1/events and the connectors.
  */
 export function acceptEnvelopes(deps: IngestDeps) {
   let inFlight = 0;
+
+  /**
+   * Appends within the acknowledgement timeout. A send that outlives it may still land: the
+   * client's retry carries the same event_id, and a resent event counts once.
+   */
+  async function sendWithin(batches: TopicMessages[]): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no acknowledgement within ${deps.ackTimeoutMs} ms`)), deps.ackTimeoutMs);
+    });
+    try {
+      await Promise.race([deps.transport.send(batches), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Appends the records and answers those the log refused as too large (a broker whose limit is
+   * below C360_MAX_MESSAGE_BYTES): when it refuses the request, each record is sent alone, so the
+   * others are accepted and only the large ones rejected. Any other failure throws.
+   */
+  async function sendAccepted<T extends { topic: string; message: OutboundMessage }>(items: T[]): Promise<T[]> {
+    const byTopic = (list: T[]) => {
+      const topics = new Map<string, OutboundMessage[]>();
+      for (const item of list) topics.set(item.topic, [...(topics.get(item.topic) ?? []), item.message]);
+      return [...topics].map(([topic, messages]) => ({ topic, messages }));
+    };
+    try {
+      await sendWithin(byTopic(items));
+      return [];
+    } catch (error) {
+      if (!(error instanceof MessageTooLargeError)) throw error;
+    }
+    const refused: T[] = [];
+    for (const item of items) {
+      await sendWithin(byTopic([item])).catch((error: unknown) => {
+        if (!(error instanceof MessageTooLargeError)) throw error;
+        refused.push(item);
+      });
+    }
+    return refused;
+  }
+
   return async function accept(request: FastifyRequest, records: unknown[]): Promise<IngestAnswer> {
     if (records.length > deps.maxEventsPerRequest) {
       return {
@@ -68,8 +116,7 @@ export function acceptEnvelopes(deps: IngestDeps) {
     }
     const receivedAt = Date.now();
     const results: RecordResult[] = [];
-    const bySource = new Map<string, OutboundMessage[]>();
-    const accepted: { index: number; event: RawEvent }[] = [];
+    const accepted: { index: number; event: RawEvent; topic: string; message: OutboundMessage }[] = [];
     for (const [index, record] of records.entries()) {
       if (record instanceof RejectedRecord) {
         results.push({ index, event_id: record.eventId, status: 'rejected', errors: record.errors });
@@ -95,10 +142,11 @@ export function acceptEnvelopes(deps: IngestDeps) {
         results.push({ index, event_id: eventId, status: 'rejected', errors: [{ path: '/', message: (error as Error).message }] });
         continue;
       }
-      const list = bySource.get(topic) ?? [];
-      list.push({ key: partitionKey(event), value, headers: { 'c360-tenant': event.tenant_id } });
-      bySource.set(topic, list);
-      accepted.push({ index, event });
+      if (value.length > deps.maxMessageBytes) {
+        results.push({ index, event_id: eventId, status: 'rejected', errors: [tooLarge(`${value.length} bytes encoded; this deployment takes at most ${deps.maxMessageBytes} (C360_MAX_MESSAGE_BYTES)`)] });
+        continue;
+      }
+      accepted.push({ index, event, topic, message: { key: partitionKey(event), value, headers: { 'c360-tenant': event.tenant_id } } });
     }
     if (accepted.length > 0) {
       if (inFlight > 0 && inFlight + accepted.length > deps.maxInFlightEvents) {
@@ -108,15 +156,14 @@ export function acceptEnvelopes(deps: IngestDeps) {
           body: { error: 'too_many_requests', message: 'the event log is behind; nothing of this request was accepted, retry it' },
         };
       }
-      inFlight += accepted.length;
-      let timer: NodeJS.Timeout | undefined;
+      const appending = accepted.length;
+      inFlight += appending;
       try {
-        // A send that outlives the timeout may still land: the client's retry carries the same
-        // event_id, and a resent event counts once.
-        const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no acknowledgement within ${deps.ackTimeoutMs} ms`)), deps.ackTimeoutMs);
-        });
-        await Promise.race([deps.transport.send([...bySource].map(([topic, messages]) => ({ topic, messages }))), timeout]);
+        const refused = await sendAccepted(accepted);
+        for (const item of refused) {
+          accepted.splice(accepted.indexOf(item), 1);
+          results.push({ index: item.index, event_id: item.event.event_id, status: 'rejected', errors: [tooLarge(`${item.message.value.length} bytes encoded, more than the event log's broker takes in one message (its message.max.bytes)`)] });
+        }
       } catch (error) {
         request.log.warn({ err: error, events: accepted.length }, 'transport unavailable; events not accepted');
         return {
@@ -125,8 +172,7 @@ export function acceptEnvelopes(deps: IngestDeps) {
           body: { error: 'unavailable', message: 'the event log is unavailable; nothing of this request was accepted, retry it' },
         };
       } finally {
-        clearTimeout(timer);
-        inFlight -= accepted.length;
+        inFlight -= appending;
       }
     }
     for (const { index, event } of accepted) results.push({ index, event_id: event.event_id, status: 'accepted' });

@@ -45,6 +45,11 @@ export const defaults = {
   ingestAckTimeoutMs: 10_000,
   /** Largest HTTP body in bytes. */
   maxBodyBytes: 5 * 1024 * 1024,
+  /**
+   * Largest message to the log, in bytes: an event larger once encoded is rejected, and produce
+   * requests are cut under it. At or under the broker's message.max.bytes (about 1 MiB by default).
+   */
+  maxMessageBytes: 1_000_000,
   /** Backoff of retriable failures, in milliseconds. */
   retryInitialMs: 100,
   retryMaxMs: 10_000,
@@ -84,6 +89,7 @@ export const environmentNames: Record<keyof Config, string> = {
   maxInFlightEvents: 'C360_MAX_IN_FLIGHT_EVENTS',
   ingestAckTimeoutMs: 'C360_INGEST_ACK_TIMEOUT_MS',
   maxBodyBytes: 'C360_MAX_BODY_BYTES',
+  maxMessageBytes: 'C360_MAX_MESSAGE_BYTES',
   retryInitialMs: 'C360_RETRY_INITIAL_MS',
   retryMaxMs: 'C360_RETRY_MAX_MS',
   stageStuckAfterMs: 'C360_STAGE_STUCK_AFTER_MS',
@@ -116,6 +122,7 @@ export const descriptions: Record<keyof Config, string> = {
   maxInFlightEvents: 'events being appended at once; above it ingest answers 429 with Retry-After',
   ingestAckTimeoutMs: 'ms ingest waits for the log to acknowledge before answering 503 with Retry-After',
   maxBodyBytes: 'largest HTTP body, in bytes (413 above it)',
+  maxMessageBytes: "largest message to the log, in bytes: a larger event is rejected with the reason and produce requests are cut under it (at or under the broker's message.max.bytes)",
   retryInitialMs: 'first backoff of a retriable failure, in ms',
   retryMaxMs: 'largest backoff of a retriable failure, in ms',
   stageStuckAfterMs: 'ms a pipeline stage may retry a failure (an engine down) before /healthz answers 503 "degraded"',
@@ -152,7 +159,7 @@ function convert(name: string, raw: string, fallback: unknown): unknown {
 
 function check(config: Config): void {
   const positive: (keyof Config)[] = [
-    'batchSize', 'maxEventsPerRequest', 'maxInFlightEvents', 'ingestProcesses', 'ingestAckTimeoutMs', 'maxBodyBytes', 'retryInitialMs', 'retryMaxMs', 'stageStuckAfterMs', 'embeddedPartitions', 'embeddedRetentionHours',
+    'batchSize', 'maxEventsPerRequest', 'maxInFlightEvents', 'ingestProcesses', 'ingestAckTimeoutMs', 'maxBodyBytes', 'maxMessageBytes', 'retryInitialMs', 'retryMaxMs', 'stageStuckAfterMs', 'embeddedPartitions', 'embeddedRetentionHours',
   ];
   for (const key of positive) {
     if ((config[key] as number) < 1) throw new ConfigError(environmentNames[key], `must be at least 1, got ${config[key]}`);

@@ -4,7 +4,9 @@
  */
 import { CompressionTypes, Kafka, Partitioners, type Consumer, type Producer } from 'kafkajs';
 import { kafkaLogCreator, type Logger } from './logger.ts';
+import { chunkByBytes } from './produce-chunks.ts';
 import {
+  MessageTooLargeError,
   TransportUnavailableError,
   type Headers,
   type InboundMessage,
@@ -20,6 +22,17 @@ export interface KafkaTransportOptions {
   clientId: string;
   logger: Logger;
   partitions?: number;
+  /** Largest produce request, in bytes: at or under the broker's message.max.bytes. */
+  maxRequestBytes?: number;
+}
+
+/** Whether a KafkaJS error (or one it wraps) is the broker refusing a message or batch as too large. */
+function isTooLarge(error: unknown): boolean {
+  for (let e = error as { type?: string; cause?: unknown; errors?: unknown[] } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e.type === 'MESSAGE_TOO_LARGE' || e.type === 'RECORD_LIST_TOO_LARGE') return true;
+    if (Array.isArray(e.errors) && e.errors.some(isTooLarge)) return true;
+  }
+  return false;
 }
 
 function toHeaders(raw: Record<string, unknown> | undefined): Headers {
@@ -74,33 +87,42 @@ export async function createKafkaTransport(options: KafkaTransportOptions): Prom
       void flush();
     });
   };
+  type Caller = (typeof pending)[number];
+  const produce = async (callers: Caller[]) => {
+    const batches = callers.flatMap((caller) => caller.batches);
+    await connectProducer();
+    // A topic this process has not written yet is created first (a dead-letter topic on its
+    // first poison message, say): a produce to a topic being auto-created fails while it has
+    // no leader yet.
+    const unseen = [...new Set(batches.map((b) => b.topic))].filter((t) => !known.has(t));
+    if (unseen.length) {
+      await ensureTopics(unseen);
+      for (const t of unseen) known.add(t);
+    }
+    // One after another, so each topic's messages keep their order.
+    for (const chunk of chunkByBytes(batches, options.maxRequestBytes ?? 1_000_000)) {
+      await producer.sendBatch({ topicMessages: chunk, acks: -1, compression: CompressionTypes.None });
+    }
+  };
+  const refusal = (error: unknown) =>
+    isTooLarge(error)
+      ? new MessageTooLargeError(`Kafka refused a message as larger than it takes (the broker's message.max.bytes or the topic's max.message.bytes): ${(error as Error).message}`, error)
+      : new TransportUnavailableError(`Kafka did not acknowledge: ${(error as Error).message}`, error);
   const flush = async () => {
     if (producing >= PRODUCE_IN_FLIGHT || pending.length === 0) return;
     const callers = pending.splice(0, pending.length);
-    const byTopic = new Map<string, { key: string | Buffer | null; value: Buffer; headers?: Record<string, string> }[]>();
-    for (const caller of callers) {
-      for (const b of caller.batches) {
-        const list = byTopic.get(b.topic) ?? [];
-        for (const m of b.messages) list.push({ key: m.key, value: m.value, headers: m.headers });
-        byTopic.set(b.topic, list);
-      }
-    }
     producing++;
     try {
-      await connectProducer();
-      // A topic this process has not written yet is created first (a dead-letter topic on its
-      // first poison message, say): a produce to a topic being auto-created fails while it has
-      // no leader yet.
-      const unseen = [...byTopic.keys()].filter((t) => !known.has(t));
-      if (unseen.length) {
-        await ensureTopics(unseen);
-        for (const t of unseen) known.add(t);
-      }
-      await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })), acks: -1, compression: CompressionTypes.None });
+      await produce(callers);
       for (const caller of callers) caller.resolve();
     } catch (error) {
-      const failure = new TransportUnavailableError(`Kafka did not acknowledge: ${(error as Error).message}`, error);
-      for (const caller of callers) caller.reject(failure);
+      if (isTooLarge(error) && callers.length > 1) {
+        // One caller's message is over the broker's limit: every caller is sent on its own, so
+        // only the one holding it is refused.
+        await Promise.all(callers.map((caller) => produce([caller]).then(caller.resolve, (e: unknown) => caller.reject(refusal(e)))));
+      } else {
+        for (const caller of callers) caller.reject(refusal(error));
+      }
     } finally {
       producing--;
       scheduleFlush();

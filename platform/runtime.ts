@@ -136,7 +136,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
 
     const transport =
       mode === 'distributed'
-        ? await createKafkaTransport({ brokers: config.kafkaBrokers.split(',').map((b) => b.trim()), clientId: config.kafkaClientId, logger })
+        ? await createKafkaTransport({ brokers: config.kafkaBrokers.split(',').map((b) => b.trim()), clientId: config.kafkaClientId, logger, maxRequestBytes: config.maxMessageBytes })
         : createLogTransport({
             pool: postgres!.pool,
             partitions: config.embeddedPartitions,
@@ -211,6 +211,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
         metrics,
         maxEventsPerRequest: config.maxEventsPerRequest,
         maxInFlightEvents: config.maxInFlightEvents,
+        maxMessageBytes: config.maxMessageBytes,
         ackTimeoutMs: config.ingestAckTimeoutMs,
         defaultRegion: config.defaultRegion,
       };

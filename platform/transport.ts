@@ -63,3 +63,15 @@ export class TransportUnavailableError extends Error {
     this.name = 'TransportUnavailableError';
   }
 }
+
+/**
+ * The log refused a message as larger than it takes (Kafka's `message.max.bytes` or a topic's
+ * `max.message.bytes`). Not retriable: the same message is refused again.
+ */
+export class MessageTooLargeError extends Error {
+  readonly retriable = false;
+  constructor(message: string, override readonly cause?: unknown) {
+    super(message);
+    this.name = 'MessageTooLargeError';
+  }
+}

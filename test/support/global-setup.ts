@@ -22,6 +22,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     postgresUrl: string;
     kafkaBrokers: string;
+    /** Whether kafkaBrokers is a real Kafka (false: librdkafka's mock cluster). */
+    kafkaReal: boolean;
     /** '' where no registry server runs: the runtime then keeps schemas in Postgres. */
     schemaRegistryUrl: string;
   }
@@ -62,6 +64,7 @@ export default async function setup(project: TestProject) {
     stops.push(() => broker.stop());
   }
   project.provide('kafkaBrokers', kafkaBrokers);
+  project.provide('kafkaReal', realKafka);
 
   let schemaRegistryUrl = process.env.SCHEMA_REGISTRY_URL ?? '';
   if (!schemaRegistryUrl && realKafka && registryJava()) {
