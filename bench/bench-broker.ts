@@ -1,7 +1,8 @@
 /**
  * The broker the benchmarks' Kafka path runs on: a real Apache Kafka (scripts/engines) where
  * Java and Maven are present, else librdkafka's mock cluster (the test broker), which the
- * report then names. Topics are created with the partitions asked for either way.
+ * report then names. C360_BENCH_BROKER=mock runs on the mock cluster even where Java is present,
+ * to compare the two. Topics are created with the partitions asked for either way.
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { KAFKA_VERSION, startKafka } from '../scripts/engines/kafka-server.ts';
@@ -21,7 +22,8 @@ export interface BenchBroker {
 }
 
 export async function startBenchBroker(note: (message: string) => void): Promise<BenchBroker> {
-  if (javaAvailable()) {
+  const mock = process.env.C360_BENCH_BROKER === 'mock';
+  if (javaAvailable() && !mock) {
     const server = await startKafka({ say: note, heapMb: 1024 });
     const kafka = new Kafka({ brokers: [server.brokers], logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
@@ -41,7 +43,7 @@ export async function startBenchBroker(note: (message: string) => void): Promise
       },
     };
   }
-  note('no Java or Maven on this machine: the Kafka path runs on the Kafka test broker (librdkafka mock cluster)');
+  note(mock ? 'C360_BENCH_BROKER=mock: the Kafka path runs on the Kafka test broker (librdkafka mock cluster)' : 'no Java or Maven on this machine: the Kafka path runs on the Kafka test broker (librdkafka mock cluster)');
   ensureBrokerBinary(note);
   const broker = await startTestBroker();
   return {
