@@ -87,7 +87,11 @@ export function acceptEnvelopes(deps: IngestDeps) {
   async function sendAccepted<T extends { topic: string; message: OutboundMessage }>(items: T[]): Promise<T[]> {
     const byTopic = (list: T[]) => {
       const topics = new Map<string, OutboundMessage[]>();
-      for (const item of list) topics.set(item.topic, [...(topics.get(item.topic) ?? []), item.message]);
+      for (const item of list) {
+        const messages = topics.get(item.topic);
+        if (messages) messages.push(item.message);
+        else topics.set(item.topic, [item.message]);
+      }
       return [...topics].map(([topic, messages]) => ({ topic, messages }));
     };
     try {
