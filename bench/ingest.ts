@@ -34,7 +34,7 @@ import { CompressionTypes, Kafka, Partitioners, type Producer } from 'kafkajs';
 import { demoPeople, seededRandom, type DemoEvent } from '../ingest/demo-data.ts';
 import { loadConfig } from '../platform/config.ts';
 import { createLogger, kafkaLogCreator, type Logger } from '../platform/logger.ts';
-import { startRuntime, type Runtime } from '../platform/runtime.ts';
+import { startRuntime, type Runtime } from '../app/runtime.ts';
 import { allTopics, topicNames } from '../schemas/topics.ts';
 import { brokerBinary } from '../test/support/kafka-broker.ts';
 import { startBenchBroker } from './bench-broker.ts';

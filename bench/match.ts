@@ -28,6 +28,10 @@ import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { runDedupe, type DedupeSummary } from '../resolver/dedupe/dedupe.ts';
+import { postgresMigrations } from '../app/migrations.ts';
+import { loadConfig } from '../platform/config.ts';
+import { createLogger } from '../platform/logger.ts';
+import { toolPostgres } from '../platform/tool-postgres.ts';
 import { writePeopleCsv, type PeopleLayout } from './people.ts';
 import { Progress, mib, num } from './util.ts';
 
@@ -170,6 +174,8 @@ async function main() {
   const results: (Case & { summary: DedupeSummary; trueClusters: number; peak: string; peakRss: number; maxRss: number; peakHeap: number })[] = [];
   const header = ['set', 'layout', 'records', 'precision', 'recall', 'F1', 'B3 F1', 'clusters', 'true', 'seconds', 'peak RSS MiB', 'max RSS MiB', 'peak heap MiB'];
   console.log(header.join('\t'));
+  const config = loadConfig();
+  const withPostgres = toolPostgres(config, createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel), postgresMigrations);
   for (const c of cases()) {
     const memory = memoryPeaks();
     const started = performance.now();
@@ -182,6 +188,8 @@ async function main() {
       out: path.join(work, 'out.csv'),
       truth: c.truth,
       inMemory: values.engine === 'memory',
+      withPostgres,
+      defaultRegion: config.defaultRegion,
       onProgress: (done, total) => {
         memory.sample();
         // The matcher does not yield while it clusters: the line is drawn from here, at most once a

@@ -21,7 +21,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { loadConfig, type Config } from '../platform/config.ts';
 import { createLogger, type Logger } from '../platform/logger.ts';
-import { startRuntime, type Runtime } from '../platform/runtime.ts';
+import { startRuntime, type Runtime } from '../app/runtime.ts';
 import { allTopics, topicNames } from '../schemas/topics.ts';
 import { startBenchBroker } from './bench-broker.ts';
 import {

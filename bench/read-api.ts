@@ -44,7 +44,7 @@ import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { loadConfig } from '../platform/config.ts';
 import { createLogger } from '../platform/logger.ts';
-import { startRuntime, type Runtime } from '../platform/runtime.ts';
+import { startRuntime, type Runtime } from '../app/runtime.ts';
 import { createSummaryStore, NO_AGGREGATES } from '../enrich/summaries.ts';
 import type { ProfileAggregates } from '../enrich/compute-aggregates.ts';
 import type { Scores } from '../enrich/score-profiles.ts';

@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { createLogger } from '../platform/logger.ts';
 import { startPostgres } from '../platform/postgres.ts';
 import { migratePostgres } from '../platform/migrate.ts';
-import { postgresMigrations } from '../platform/runtime.ts';
+import { postgresMigrations } from '../app/migrations.ts';
 import { createGraphStore } from '../resolver/graph-store.ts';
 import { extractIdentifiers } from '../resolver/identifiers.ts';
 import { partitionKey } from '../ingest/routes.ts';

@@ -3,5 +3,5 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('../platform/cli.ts');
+const { main } = await import('../app/cli.ts');
 await main(process.argv);

@@ -16,7 +16,7 @@ import { withRetry } from './retry.ts';
 import { describeFailure, isRetriable } from './failures.ts';
 import { createStageHealth, type StageStatus } from './stage-health.ts';
 import type { InboundMessage, OutboundMessage, Subscription, TopicMessages, Transport } from './transport.ts';
-import { deadLetterTopic } from '../schemas/topics.ts';
+import { deadLetterTopic } from './dead-letter-topic.ts';
 
 export interface Output extends OutboundMessage {
   topic: string;

@@ -9,7 +9,7 @@ import type { Logger } from '../platform/logger.ts';
 import { topicSchemas } from './codec.ts';
 import { topicNames } from './topics.ts';
 import { schemaStoreFor, type SchemaCheck, type SchemaStore } from './schema-store.ts';
-import { withToolPostgres } from '../platform/tool-postgres.ts';
+import type { ToolPostgres } from '../platform/tool-postgres.ts';
 
 export async function checkSchemas(store: SchemaStore, prefix: string): Promise<SchemaCheck[]> {
   const results: SchemaCheck[] = [];
@@ -29,7 +29,7 @@ export function formatChecks(results: SchemaCheck[]): string {
 }
 
 /** Runs the check against the deployment's store; exit code 1 when a change would be refused. */
-export async function runSchemasCheck(config: Config, logger: Logger): Promise<number> {
+export async function runSchemasCheck(config: Config, withPostgres: ToolPostgres): Promise<number> {
   const report = async (store: SchemaStore) => {
     const results = await checkSchemas(store, config.topicPrefix);
     process.stdout.write(`Schemas of ${store.kind === 'registry' ? config.schemaRegistryUrl : 'the Postgres schema store'} (compatibility BACKWARD):\n${formatChecks(results)}\n`);
@@ -38,5 +38,5 @@ export async function runSchemasCheck(config: Config, logger: Logger): Promise<n
     return refused.length ? 1 : 0;
   };
   if (config.schemaRegistryUrl) return report(schemaStoreFor(config.schemaRegistryUrl, null));
-  return withToolPostgres(config, logger, (postgres) => report(schemaStoreFor('', postgres.pool)));
+  return withPostgres((postgres) => report(schemaStoreFor('', postgres.pool)));
 }

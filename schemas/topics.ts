@@ -1,4 +1,5 @@
 /** Topic names. The schema each topic carries is in codec.ts (topicSchemas). */
+import { deadLetterTopic } from '../platform/dead-letter-topic.ts';
 import { SOURCES, type Source } from './types.ts';
 
 export interface Topics {
@@ -24,10 +25,7 @@ export function consumerGroup(topics: Topics, stage: 'resolver' | 'enrich'): str
   return `${topics.prefix}-${stage}`;
 }
 
-/** Dead letters of a topic go to its own dead-letter topic. */
-export function deadLetterTopic(topic: string): string {
-  return `${topic}.dlq`;
-}
+export { deadLetterTopic };
 
 export function allTopics(topics: Topics): string[] {
   const main = [...Object.values(topics.raw), topics.resolved, topics.profileChanges, topics.segmentChanges];

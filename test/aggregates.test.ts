@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestClickHouse, type TestClickHouse } from './support/engines.ts';
 import { migrateClickHouse } from '../platform/migrate.ts';
-import { clickhouseMigrations } from '../platform/runtime.ts';
+import { clickhouseMigrations } from '../app/migrations.ts';
 import { createWarehouseWriter } from '../warehouse/writer.ts';
 import { createAggregateComputer } from '../enrich/compute-aggregates.ts';
 import { recomputeEverything } from '../enrich/schedule.ts';

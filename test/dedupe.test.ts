@@ -12,11 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mapColumns, runDedupe } from '../resolver/dedupe/dedupe.ts';
 import { clusteringQuality } from '../resolver/fuzzy/metrics.ts';
 import { migratePostgres } from '../platform/migrate.ts';
-import { postgresMigrations } from '../platform/runtime.ts';
-import { createTestDatabase, type TestDatabase } from './support/engines.ts';
+import { postgresMigrations } from '../app/migrations.ts';
+import { loadConfig } from '../platform/config.ts';
+import { toolPostgres } from '../platform/tool-postgres.ts';
+import { createTestDatabase, silentLogger, type TestDatabase } from './support/engines.ts';
 
 const data = (file: string) => path.resolve('test/data/febrl', file);
 const TRUTH = 'rec_id:rec-(\\d+)-';
+const postgresAt = (databaseUrl: string) => toolPostgres(loadConfig(process.env, { databaseUrl }), silentLogger(), postgresMigrations);
 const tmp = (name: string) => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'c360-dedupe-')), name);
 const labelsOf = (file: string) => fs.readFileSync(file, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[1]!);
 
@@ -32,7 +35,7 @@ describe('c360 dedupe on FEBRL', () => {
 
   it('dataset3 through the resolver (5,000 records, 2,000 people): pairwise precision >= 0.99, recall >= 0.97', async () => {
     const out = tmp('d3.csv');
-    const summary = await runDedupe({ input: data('dataset3.csv'), out, truth: TRUTH, databaseUrl: db.url });
+    const summary = await runDedupe({ input: data('dataset3.csv'), out, truth: TRUTH, withPostgres: postgresAt(db.url) });
     expect(summary.engine).toBe('resolver');
     expect(summary.records).toBe(5000);
     expect(summary.quality!.pairs.actual).toBe(6538);
@@ -54,7 +57,7 @@ describe('c360 dedupe on FEBRL', () => {
     const a = fs.readFileSync(data('dataset4a.csv'), 'utf8');
     const b = fs.readFileSync(data('dataset4b.csv'), 'utf8').split(/\r?\n/).slice(1).join('\n');
     fs.writeFileSync(joined, `${a}\n${b}`);
-    const summary = await runDedupe({ input: joined, out: tmp('d4-out.csv'), truth: TRUTH, databaseUrl: db.url });
+    const summary = await runDedupe({ input: joined, out: tmp('d4-out.csv'), truth: TRUTH, withPostgres: postgresAt(db.url) });
     expect(summary.records).toBe(10_000);
     expect(summary.quality!.pairs.actual).toBe(5000);
     expect(summary.quality!.pairs.f1).toBeGreaterThanOrEqual(0.995);
@@ -63,7 +66,7 @@ describe('c360 dedupe on FEBRL', () => {
   it('gives nearly the same clustering whatever the order the records arrive in (three shuffles)', async () => {
     const outs = [1, 2, 3].map((seed) => tmp(`d1-${seed}.csv`));
     for (const [k, out] of outs.entries()) {
-      const summary = await runDedupe({ input: data('dataset1.csv'), out, truth: TRUTH, databaseUrl: db.url, shuffle: k + 1 });
+      const summary = await runDedupe({ input: data('dataset1.csv'), out, truth: TRUTH, withPostgres: postgresAt(db.url), shuffle: k + 1 });
       expect(summary.quality!.pairs.f1).toBeGreaterThanOrEqual(0.99);
     }
     // Agreement: pairwise F1 of each order's clustering against the first's.

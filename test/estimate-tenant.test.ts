@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../ingest/demo-data.ts';
 import { migratePostgres } from '../platform/migrate.ts';
-import { postgresMigrations } from '../platform/runtime.ts';
+import { postgresMigrations } from '../app/migrations.ts';
 import { personRecord, type PersonRecord } from '../resolver/fuzzy/person.ts';
 import { COMPARISONS } from '../resolver/match/comparisons.ts';
 import { defaultModel } from '../resolver/match/entity-score.ts';

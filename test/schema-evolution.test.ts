@@ -9,7 +9,7 @@ import { topicNames } from '../schemas/topics.ts';
 import { IncompatibleSchemaError, postgresSchemaStore, type SchemaStore } from '../schemas/schema-store.ts';
 import { checkSchemas, formatChecks } from '../schemas/schemas-command.ts';
 import { migratePostgres } from '../platform/migrate.ts';
-import { postgresMigrations } from '../platform/runtime.ts';
+import { postgresMigrations } from '../app/migrations.ts';
 import type { RawEvent } from '../schemas/types.ts';
 import { createTestDatabase, uniqueName, type TestDatabase } from './support/engines.ts';
 import { order, withOrderChange as changeOrder } from './support/schema-fixtures.ts';

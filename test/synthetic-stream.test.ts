@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migratePostgres } from '../platform/migrate.ts';
-import { postgresMigrations } from '../platform/runtime.ts';
+import { postgresMigrations } from '../app/migrations.ts';
 import { createGraphStore } from '../resolver/graph-store.ts';
 import { extractIdentifiers } from '../resolver/identifiers.ts';
 import { clusteringQuality } from '../resolver/fuzzy/metrics.ts';

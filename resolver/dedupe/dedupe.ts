@@ -21,6 +21,8 @@ import { matchRecord } from '../match/record.ts';
 import { clusterRecords } from '../match/cluster-records.ts';
 import { seededRandom } from '../../ingest/demo-data.ts';
 import type { RawEvent } from '../../schemas/types.ts';
+import type { ToolPostgres } from '../../platform/tool-postgres.ts';
+import { defaults } from '../../platform/config.ts';
 
 /** Fields of a person record and the column names that mean them (compared without case, spaces or punctuation). */
 export const DEDUPE_COLUMNS = {
@@ -64,8 +66,10 @@ export interface DedupeOptions {
   batch?: number;
   /** Resolve the records in an order shuffled with this seed (to measure order independence). */
   shuffle?: number;
-  /** Postgres to resolve in; DATABASE_URL or the embedded one by default. */
-  databaseUrl?: string;
+  /** Postgres to resolve in (with the migrations applied); needed unless inMemory. */
+  withPostgres?: ToolPostgres;
+  /** Country of phone numbers without a country code (C360_DEFAULT_REGION). */
+  defaultRegion?: string;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -231,15 +235,12 @@ async function resolveThroughGraph(args: {
   reviewThreshold?: number;
   options: DedupeOptions;
 }): Promise<{ labels: string[]; confidence: number[]; reviews: number; links: number }> {
-  const { loadConfig } = await import('../../platform/config.ts');
-  const { createLogger } = await import('../../platform/logger.ts');
-  const { withToolPostgres } = await import('../../platform/tool-postgres.ts');
   const { createGraphStore } = await import('../graph-store.ts');
   const { extractIdentifiers } = await import('../identifiers.ts');
-  const config = loadConfig(process.env, args.options.databaseUrl ? { databaseUrl: args.options.databaseUrl } : {});
-  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
   const { tenant, rows, value } = args;
-  return withToolPostgres(config, logger, async (postgres) => {
+  const withPostgres = args.options.withPostgres;
+  if (!withPostgres) throw new Error('dedupe through the resolver needs a Postgres (or inMemory)');
+  return withPostgres(async (postgres) => {
     const pool = postgres.pool;
     if (args.linkThreshold !== undefined || args.reviewThreshold !== undefined) {
       const { DEFAULT_MATCHING } = await import('../graph-store.ts');
@@ -299,7 +300,7 @@ async function resolveThroughGraph(args: {
         while (next < events.length) {
           const part = order.slice(next, next + batch).map((i) => events[i]!);
           next += part.length;
-          await graph.resolveBatch(part.map((event) => ({ event, identifiers: extractIdentifiers(event, config.defaultRegion).identifiers })));
+          await graph.resolveBatch(part.map((event) => ({ event, identifiers: extractIdentifiers(event, args.options.defaultRegion ?? defaults.defaultRegion).identifiers })));
           done += part.length;
           args.options.onProgress?.(done, events.length);
         }

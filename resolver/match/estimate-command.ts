@@ -4,9 +4,7 @@
  * level, m, u before and after and the resulting weight. Only counts and probabilities are
  * printed, never a value of a record.
  */
-import type { Config } from '../../platform/config.ts';
-import type { Logger } from '../../platform/logger.ts';
-import { withToolPostgres } from '../../platform/tool-postgres.ts';
+import type { ToolPostgres } from '../../platform/tool-postgres.ts';
 import { EstimateError, estimateTenantModel, type TenantEstimate } from './estimate-tenant.ts';
 
 /** Probabilities as fixed decimals, or in exponent form when too small for four decimals (a u of agreement often is). */
@@ -43,13 +41,13 @@ export function formatEstimate(estimate: TenantEstimate): string {
   ].join('\n');
 }
 
-export async function runEstimateCommand(config: Config, logger: Logger, options: { tenant: string; dryRun?: boolean; sample?: string }): Promise<number> {
+export async function runEstimateCommand(withPostgres: ToolPostgres, options: { tenant: string; dryRun?: boolean; sample?: string }): Promise<number> {
   const sample = options.sample === undefined ? undefined : Number(options.sample);
   if (sample !== undefined && !(Number.isInteger(sample) && sample >= 2)) {
     process.stderr.write(`c360 identity estimate: --sample takes a whole number of records (got ${options.sample})\n`);
     return 2;
   }
-  return withToolPostgres(config, logger, async (postgres) => {
+  return withPostgres(async (postgres) => {
     try {
       const estimate = await estimateTenantModel(postgres.pool, options.tenant, { write: !options.dryRun, sample });
       process.stdout.write(`${formatEstimate(estimate)}\n`);

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../platform/config.ts';
-import { startRuntime, type Runtime } from '../../platform/runtime.ts';
+import { startRuntime, type Runtime } from '../../app/runtime.ts';
 import { inject } from 'vitest';
 import { createTestDatabase, silentLogger, uniqueName, type TestDatabase } from './engines.ts';
 

@@ -8,21 +8,22 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import { ConfigError, parseApiKeys, servicesOf, type ApiKey, type Config } from './config.ts';
-import type { Logger } from './logger.ts';
-import { createMetrics, type Metrics } from './metrics.ts';
-import { startPostgres, type PostgresHandle } from './postgres.ts';
-import { startClickHouse, type ClickHouseHandle } from './clickhouse.ts';
-import { migrateClickHouse, migratePostgres, readMigrations } from './migrate.ts';
-import { createKafkaTransport } from './kafka-transport.ts';
-import { createLogTransport } from './log-transport.ts';
-import { runStage, type StageSubscription } from './stage-runner.ts';
-import { stagesHealth } from './stage-health.ts';
-import { watchConsumerLag, type LagSource } from './stage-lag.ts';
-import type { Subscription, Transport } from './transport.ts';
-import { createHttpServer } from './http.ts';
-import { registerOpenApi } from './openapi.ts';
-import { createKeyStore } from './api-keys.ts';
+import { ConfigError, parseApiKeys, servicesOf, type ApiKey, type Config } from '../platform/config.ts';
+import type { Logger } from '../platform/logger.ts';
+import { createMetrics, type Metrics } from '../platform/metrics.ts';
+import { startPostgres, type PostgresHandle } from '../platform/postgres.ts';
+import { startClickHouse, type ClickHouseHandle } from '../platform/clickhouse.ts';
+import { migrateClickHouse, migratePostgres } from '../platform/migrate.ts';
+import { clickhouseMigrations, postgresMigrations } from './migrations.ts';
+import { createKafkaTransport } from '../platform/kafka-transport.ts';
+import { createLogTransport } from '../platform/log-transport.ts';
+import { runStage, type StageSubscription } from '../platform/stage-runner.ts';
+import { stagesHealth } from '../platform/stage-health.ts';
+import { watchConsumerLag, type LagSource } from '../platform/stage-lag.ts';
+import type { Subscription, Transport } from '../platform/transport.ts';
+import { createHttpServer } from '../platform/http.ts';
+import { registerOpenApi } from '../platform/openapi.ts';
+import { createKeyStore } from '../platform/api-keys.ts';
 import { createCodec, type Codec } from '../schemas/codec.ts';
 import { schemaStoreFor } from '../schemas/schema-store.ts';
 import { allTopics, topicNames, type Topics } from '../schemas/topics.ts';
@@ -47,14 +48,8 @@ import { createBlocklistStore } from '../resolver/blocklist.ts';
 import { registerIngestRoutes } from '../ingest/routes.ts';
 import { registerSegmentRoutes } from '../ingest/segment.ts';
 import { registerMessagingRoutes } from '../ingest/messaging.ts';
+import { SOURCES } from '../schemas/types.ts';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-export const postgresMigrations = () => [
-  ...readMigrations(path.join(root, 'platform/migrations'), 'platform'),
-  ...readMigrations(path.join(root, 'resolver/migrations'), 'resolver'),
-];
-export const clickhouseMigrations = () => readMigrations(path.join(root, 'warehouse/migrations'), 'warehouse');
 
 export interface Runtime {
   config: Config;
@@ -202,7 +197,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
     let url: string | null = null;
     if (serves || stages.length > 0) {
       let ready = false;
-      app = createHttpServer({ logger, metrics, apiKeys, keyStore: postgres ? createKeyStore(postgres.pool) : null, maxBodyBytes: config.maxBodyBytes, metricsPublic: config.metricsPublic, isReady: () => ready, stages: () => stagesHealth(stages, config.stageStuckAfterMs) });
+      app = createHttpServer({ logger, metrics, apiKeys, keyStore: postgres ? createKeyStore(postgres.pool, SOURCES) : null, maxBodyBytes: config.maxBodyBytes, metricsPublic: config.metricsPublic, isReady: () => ready, stages: () => stagesHealth(stages, config.stageStuckAfterMs) });
       registerOpenApi(app);
       const ingest = {
         transport,

@@ -2,8 +2,10 @@
  * `c360`: the one entry point of every mode and tool.
  */
 import { Command, Option } from 'commander';
-import { ConfigError, defaults, descriptions, environmentNames, loadConfig, type Config } from './config.ts';
-import { createLogger } from './logger.ts';
+import { ConfigError, defaults, descriptions, environmentNames, loadConfig, type Config } from '../platform/config.ts';
+import { createLogger } from '../platform/logger.ts';
+import { toolPostgres } from '../platform/tool-postgres.ts';
+import { postgresMigrations } from './migrations.ts';
 import { startRuntime } from './runtime.ts';
 
 async function start(options: { demo?: boolean; services?: string; demoPeople?: string }): Promise<void> {
@@ -11,7 +13,7 @@ async function start(options: { demo?: boolean; services?: string; demoPeople?: 
   const config = loadConfig(process.env, overrides);
   const logger = createLogger(config.logLevel);
   if (config.ingestProcesses > 1) {
-    const { isIngestWorker, runIngestPrimary } = await import('./ingest-cluster.ts');
+    const { isIngestWorker, runIngestPrimary } = await import('../platform/ingest-cluster.ts');
     if (!isIngestWorker()) {
       const url = await runIngestPrimary(config, logger);
       process.stdout.write(`\nCustomer 360 ingest is running (${config.ingestProcesses} processes on one port)\n  API:       ${url}   (health: ${url}/healthz)\n\n`);
@@ -34,7 +36,7 @@ async function start(options: { demo?: boolean; services?: string; demoPeople?: 
   process.on('SIGINT', () => void shutdown('SIGINT'));
   if (worker) {
     // One of several ingest processes: the primary prints the banner.
-    const { reportReady } = await import('./ingest-cluster.ts');
+    const { reportReady } = await import('../platform/ingest-cluster.ts');
     reportReady(runtime.url);
     return;
   }
@@ -145,8 +147,11 @@ export async function main(argv: string[]): Promise<void> {
     .action(async (options: { input: string; out: string; idColumn?: string; truth?: string; map?: string[]; linkThreshold: string; reviewThreshold: string; inMemory?: boolean; keep?: boolean; shuffle?: string }) => {
       const { runDedupe } = await import('../resolver/dedupe/dedupe.ts');
       const progress = process.stderr.isTTY ? (done: number, total: number) => process.stderr.write(`\r  resolved ${done} of ${total} records`) : undefined;
+      const config = loadConfig();
       const summary = await runDedupe({
         ...options,
+        withPostgres: toolPostgres(config, createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel), postgresMigrations),
+        defaultRegion: config.defaultRegion,
         linkThreshold: Number(options.linkThreshold),
         reviewThreshold: Number(options.reviewThreshold),
         shuffle: options.shuffle === undefined ? undefined : Number(options.shuffle),
@@ -203,14 +208,14 @@ export async function main(argv: string[]): Promise<void> {
     .action(async (options: { tenant: string; dryRun?: boolean; sample: string }) => {
       const config = loadConfig();
       const { runEstimateCommand } = await import('../resolver/match/estimate-command.ts');
-      process.exitCode = await runEstimateCommand(config, createLogger(config.logLevel), options);
+      process.exitCode = await runEstimateCommand(toolPostgres(config, createLogger(config.logLevel), postgresMigrations), options);
     });
 
   const keys = program.command('keys').description('API keys kept in Postgres as digests: create (shown once), list, revoke');
-  const runKeys = async (action: Parameters<typeof import('./keys-command.ts').runKeysCommand>[2]) => {
+  const runKeys = async (action: Parameters<typeof import('./keys-command.ts').runKeysCommand>[1]) => {
     const config = loadConfig();
     const { runKeysCommand } = await import('./keys-command.ts');
-    process.exitCode = await runKeysCommand(config, createLogger(config.logLevel), action);
+    process.exitCode = await runKeysCommand(toolPostgres(config, createLogger(config.logLevel), postgresMigrations), action);
   };
   keys
     .command('create')
@@ -237,7 +242,7 @@ export async function main(argv: string[]): Promise<void> {
     .action(async () => {
       const config = loadConfig();
       const { runSchemasCheck } = await import('../schemas/schemas-command.ts');
-      process.exitCode = await runSchemasCheck(config, createLogger(config.logLevel));
+      process.exitCode = await runSchemasCheck(config, toolPostgres(config, createLogger(config.logLevel), postgresMigrations));
     });
   schemas
     .command('types')

@@ -1,9 +1,9 @@
-import type { Config } from './config.ts';
-import type { Logger } from './logger.ts';
-import { startPostgres } from './postgres.ts';
-import { startClickHouse } from './clickhouse.ts';
-import { migrateClickHouse, migratePostgres } from './migrate.ts';
-import { clickhouseMigrations, postgresMigrations } from './runtime.ts';
+import type { Config } from '../platform/config.ts';
+import type { Logger } from '../platform/logger.ts';
+import { startPostgres } from '../platform/postgres.ts';
+import { startClickHouse } from '../platform/clickhouse.ts';
+import { migrateClickHouse, migratePostgres } from '../platform/migrate.ts';
+import { clickhouseMigrations, postgresMigrations } from './migrations.ts';
 
 /** `c360 migrate`: brings Postgres and ClickHouse to the current schema, then exits. */
 export async function migrate(config: Config, logger: Logger): Promise<void> {

@@ -1,19 +1,17 @@
 /** `c360 keys create | list | revoke`: API keys kept in Postgres as digests. */
-import type { Config } from './config.ts';
-import type { Logger } from './logger.ts';
-import { createKeyStore, KEY_CACHE_MS, KeyError, type IssuedKey } from './api-keys.ts';
-import { withToolPostgres } from './tool-postgres.ts';
+import { createKeyStore, KEY_CACHE_MS, KeyError, type IssuedKey } from '../platform/api-keys.ts';
+import type { ToolPostgres } from '../platform/tool-postgres.ts';
+import { SOURCES } from '../schemas/types.ts';
 
 const line = (k: IssuedKey) =>
   [k.key_id, k.tenant_id, k.sources?.join('+') ?? 'all sources', k.created_at, k.revoked_at ? `revoked ${k.revoked_at}` : 'active', k.name ?? ''].join('  ');
 
 export async function runKeysCommand(
-  config: Config,
-  logger: Logger,
+  withPostgres: ToolPostgres,
   action: { create?: { tenant: string; sources?: string; name?: string }; list?: { tenant?: string }; revoke?: { keyId: string } },
 ): Promise<number> {
-  return withToolPostgres(config, logger, async (postgres) => {
-    const store = createKeyStore(postgres.pool);
+  return withPostgres(async (postgres) => {
+    const store = createKeyStore(postgres.pool, SOURCES);
     try {
       if (action.create) {
         const sources = action.create.sources ? action.create.sources.split(/[,+]/).map((s) => s.trim()).filter(Boolean) : null;
