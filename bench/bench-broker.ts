@@ -7,7 +7,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { KAFKA_VERSION, startKafka } from '../scripts/engines/kafka-server.ts';
 import { javaAvailable } from '../scripts/engines/maven.ts';
-import { startTestBroker } from '../test/support/kafka-broker.ts';
+import { startTestBroker } from '../scripts/engines/test-broker.ts';
 import { ensureBrokerBinary, withListenerHeadroom } from './util.ts';
 import fs from 'node:fs';
 

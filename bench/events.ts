@@ -3,7 +3,8 @@
  * way each system writes them), for about events/5 distinct people, shuffled so that sources
  * interleave as they would in production. Every run gets its own event IDs.
  */
-import { demoEvents, demoPeople, seededRandom, type DemoEvent } from '../ingest/demo-data.ts';
+import { demoEvents, demoPeople, type DemoEvent } from '../ingest/demo-data.ts';
+import { seededRandom } from '../platform/random.ts';
 
 const AREAS = ['415', '510', '650', '408', '212', '646', '718', '312', '617', '206'];
 

@@ -14,7 +14,7 @@
  * (street_number and street) or `full_name` (one name column).
  */
 import fs from 'node:fs';
-import { seededRandom } from '../ingest/demo-data.ts';
+import { seededRandom } from '../platform/random.ts';
 
 const GIVEN = [
   'james', 'mary', 'john', 'patricia', 'robert', 'jennifer', 'michael', 'linda', 'william', 'elizabeth', 'david', 'barbara',

@@ -46,7 +46,7 @@ import { loadConfig } from '../platform/config.ts';
 import { createLogger } from '../platform/logger.ts';
 import { startRuntime, type Runtime } from '../app/runtime.ts';
 import { createSummaryStore, NO_AGGREGATES } from '../enrich/summaries.ts';
-import type { ProfileAggregates } from '../enrich/compute-aggregates.ts';
+import type { ProfileAggregates } from '../enrich/aggregate-fields.ts';
 import type { Scores } from '../enrich/score-profiles.ts';
 import { MemorySampler, Progress, childrenOf, cpuSecondsOf, freePort, machineCpuSeconds, median, mib, num, percentile, seedIdentifiers, sleep } from './util.ts';
 

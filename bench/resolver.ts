@@ -21,7 +21,7 @@ import { postgresMigrations } from '../app/migrations.ts';
 import { createGraphStore } from '../resolver/graph-store.ts';
 import { extractIdentifiers } from '../resolver/identifiers.ts';
 import { partitionKey } from '../ingest/routes.ts';
-import { seededRandom } from '../ingest/demo-data.ts';
+import { seededRandom } from '../platform/random.ts';
 import type { RawEvent } from '../schemas/types.ts';
 import { MemorySampler, freePort, median, mib, num, percentile, seedIdentifiers } from './util.ts';
 

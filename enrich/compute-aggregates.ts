@@ -19,74 +19,20 @@
  */
 import { clickhouseTime, type ClickHouseHandle } from '../platform/clickhouse.ts';
 import { ENGAGEMENT_WEIGHTS, EVENT_TYPE_ENGAGEMENT_KIND } from './scores/engagement.ts';
-import { scoresOf, type ModelStore, type Scores } from './score-profiles.ts';
+import { scoresOf, type ModelStore } from './score-profiles.ts';
+import {
+  COUNTS,
+  ORDER_TYPES,
+  OUTBOUND_TYPES,
+  REFUND_TYPES,
+  ROLLING_DAYS,
+  SESSION_GAP_MS,
+  SUPPORT_TYPES,
+  type ProfileAggregates,
+  type PurchaseHistory,
+  type Scores,
+} from './aggregate-fields.ts';
 import type { SummaryStore } from './summaries.ts';
-
-/** Event types that count as a completed order. */
-export const ORDER_TYPES = ['order_completed'];
-export const REFUND_TYPES = ['order_refunded'];
-export const SUPPORT_TYPES = ['support_ticket_created', 'ticket_created'];
-/** Messages done to the person, not by them: not interactions. */
-export const OUTBOUND_TYPES = ['message_sent', 'message_delivered', 'message_deferred', 'message_bounced'];
-export const SESSION_GAP_MS = 30 * 60 * 1000;
-export const ROLLING_DAYS = 30;
-
-export interface ProfileAggregates {
-  customer360_id: string;
-  orders_count: number;
-  total_revenue: number;
-  events_count: number;
-  first_seen_at: string | null;
-  last_seen_at: string | null;
-  first_purchase_at: string | null;
-  last_purchase_at: string | null;
-  average_order_value: number;
-  refunds_count: number;
-  refunds_amount: number;
-  net_revenue: number;
-  last_channel: string;
-  sessions_count: number;
-  interactions_count: number;
-  email_opens: number;
-  email_clicks: number;
-  pushes_sent: number;
-  support_tickets: number;
-  last_support_at: string | null;
-  events_30d: number;
-  orders_30d: number;
-  revenue_30d: number;
-  opens_30d: number;
-  clicks_30d: number;
-  sessions_30d: number;
-  consent: Record<string, string>;
-  spend_12m: number;
-  repeat_purchases: number;
-}
-
-/** What the scores are computed from, besides the aggregates: order times (ms) and values. */
-export interface PurchaseHistory {
-  purchase_times: number[];
-  order_values: number[];
-}
-
-const COUNTS = [
-  'orders_count',
-  'events_count',
-  'refunds_count',
-  'sessions_count',
-  'interactions_count',
-  'email_opens',
-  'email_clicks',
-  'pushes_sent',
-  'support_tickets',
-  'events_30d',
-  'orders_30d',
-  'opens_30d',
-  'clicks_30d',
-  'sessions_30d',
-  'repeat_purchases',
-] as const;
-
 
 /** Event types weighted in the engagement score (scores/engagement.ts), support tickets included. */
 const ACTIVITY_WEIGHTS: Record<string, number> = {

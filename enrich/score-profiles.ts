@@ -26,7 +26,9 @@ import {
   type BgNbdParams,
   type GammaGammaParams,
 } from './scores/index.ts';
-import { ORDER_TYPES } from './compute-aggregates.ts';
+import { ORDER_TYPES, type Scores } from './aggregate-fields.ts';
+
+export type { Scores };
 
 const DAY_MS = 86_400_000;
 export const FORECAST_DAYS = 365;
@@ -56,19 +58,6 @@ export interface ScoreInputs {
   contactable: boolean;
 }
 
-export interface Scores {
-  p_alive: number;
-  churn_risk: number;
-  expected_purchases_12m: number;
-  predicted_ltv_12m: number;
-  ltv: number;
-  propensity_to_buy: number;
-  engagement_score: number;
-  lifecycle_stage: string;
-  inactive_24m: boolean;
-  loyalty_tier: string;
-  loyalty_points: number;
-}
 
 const time = (s: string | null) => (s ? Date.parse(`${s.replace(' ', 'T')}Z`) : null);
 const round = (n: number, digits = 6) => Math.round(n * 10 ** digits) / 10 ** digits;

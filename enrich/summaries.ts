@@ -5,8 +5,7 @@
  * stays the warehouse of record; this copy holds one row per profile and no history.
  */
 import type pg from 'pg';
-import type { ProfileAggregates } from './compute-aggregates.ts';
-import type { Scores } from './score-profiles.ts';
+import type { ProfileAggregates, Scores } from './aggregate-fields.ts';
 
 /** The commerce and engagement fields and the scores of a profile (enrich/), without its ID. */
 export type Aggregates = Omit<ProfileAggregates, 'customer360_id'> & Scores;

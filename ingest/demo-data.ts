@@ -5,24 +5,13 @@
  * newcomer sees one profile per person come out of four systems.
  */
 import type { Logger } from '../platform/logger.ts';
+import { seededRandom } from '../platform/random.ts';
 
 const FIRST = ['Ann', 'Bob', 'Chloé', 'Dev', 'Eva', 'Femi', 'Gus', 'Hana', 'Ivan', 'Jo', 'Kai', 'Lena', 'Mo', 'Nia', 'Otto', 'Pia'];
 const LAST = ['Smith', 'Okafor', 'Müller', 'Garcia', 'Tanaka', 'Rossi', 'Nguyen', 'Kowalski', 'Haddad', 'Silva'];
 const CITIES = ['San Francisco', 'Oakland', 'Berkeley', 'San Jose'];
 const AREA = ['415', '510', '650', '408'];
 const DOMAINS = ['mail.test', 'inbox.test', 'post.test'];
-
-/** Deterministic pseudo-random numbers (mulberry32), so the demo is the same every time. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface DemoEvent {
   event_id: string;

@@ -5,7 +5,7 @@
  * junk identifiers typed at the till, and anonymous cash sales. Every event carries the person
  * it truly belongs to (or none, for a cash sale), so clusterings can be scored.
  */
-import { seededRandom } from '../ingest/demo-data.ts';
+import { seededRandom } from '../platform/random.ts';
 import type { RawEvent, Source } from '../schemas/types.ts';
 
 export interface TruthEvent {

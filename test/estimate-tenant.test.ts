@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seededRandom } from '../ingest/demo-data.ts';
+import { seededRandom } from '../platform/random.ts';
 import { migratePostgres } from '../platform/migrate.ts';
 import { postgresMigrations } from '../app/migrations.ts';
 import { personRecord, type PersonRecord } from '../resolver/fuzzy/person.ts';

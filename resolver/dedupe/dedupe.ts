@@ -19,7 +19,7 @@ import { personRecord, type PersonRecord } from '../fuzzy/person.ts';
 import { clusteringQuality, type Quality } from '../fuzzy/metrics.ts';
 import { matchRecord } from '../match/record.ts';
 import { clusterRecords } from '../match/cluster-records.ts';
-import { seededRandom } from '../../ingest/demo-data.ts';
+import { seededRandom } from '../../platform/random.ts';
 import type { RawEvent } from '../../schemas/types.ts';
 import type { ToolPostgres } from '../../platform/tool-postgres.ts';
 import { defaults } from '../../platform/config.ts';

@@ -14,7 +14,7 @@
  * records: u from a few hundred records would be noise that every later event is matched with.
  */
 import type pg from 'pg';
-import { seededRandom } from '../../ingest/demo-data.ts';
+import { seededRandom } from '../../platform/random.ts';
 import { bumpEpoch, storedEntityModel } from '../state/load-tenant.ts';
 import { COMPARISONS } from './comparisons.ts';
 import { defaultModel, estimateModel, type MatchModel } from './entity-score.ts';

@@ -18,7 +18,7 @@ import { personRecordOfEvent } from '../fuzzy/of-event.ts';
 import type { Resolution } from '../resolution.ts';
 import type { SurvivorshipRule } from '../survivorship.ts';
 import type { MatchRecord } from '../match/record.ts';
-import { seededRandom } from '../../ingest/demo-data.ts';
+import { seededRandom } from '../../platform/random.ts';
 import { loadTenantState } from './load-tenant.ts';
 import { resolveEvent, type BatchContext } from './resolve-event.ts';
 import { countRecord, matchingFor, type TenantState } from './tenant-state.ts';

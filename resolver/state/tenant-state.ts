@@ -16,7 +16,7 @@ import { createEntityIndex, type EntityIndex } from '../match/entity-index.ts';
 import { createFrequencies, type Frequencies } from '../match/frequencies.ts';
 import { createScorer, defaultModel, estimateModel, type MatchModel, type Scorer } from '../match/entity-score.ts';
 import { matchRecord, type MatchRecord } from '../match/record.ts';
-import { seededRandom } from '../../ingest/demo-data.ts';
+import { seededRandom } from '../../platform/random.ts';
 
 export interface IdentifierState extends Identifier {
   firstSeen: number;

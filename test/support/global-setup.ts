@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { createLogger } from '../../platform/logger.ts';
 import { startPostgres } from '../../platform/postgres.ts';
-import { startTestBroker } from './kafka-broker.ts';
+import { startTestBroker } from '../../scripts/engines/test-broker.ts';
 import { freePort, startKafka } from '../../scripts/engines/kafka-server.ts';
 import { javaAvailable } from '../../scripts/engines/maven.ts';
 import { registryJava, startRegistry } from '../../scripts/engines/registry-server.ts';

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { startKafka, type KafkaServer } from '../../scripts/engines/kafka-server.ts';
 import { javaAvailable } from '../../scripts/engines/maven.ts';
-import { startTestBroker } from './kafka-broker.ts';
+import { startTestBroker } from '../../scripts/engines/test-broker.ts';
 
 export interface OutageBroker {
   brokers: string;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { demoEvents, demoPeople, seededRandom } from '../../ingest/demo-data.ts';
+import { demoEvents, demoPeople } from '../../ingest/demo-data.ts';
+import { seededRandom } from '../../platform/random.ts';
 import { validateEnvelope } from '../../ingest/validate-event.ts';
 import { extractIdentifiers } from '../../resolver/identifiers.ts';
 import { normalizeEmail, normalizePhone } from '../../resolver/normalize.ts';

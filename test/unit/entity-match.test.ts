@@ -12,7 +12,7 @@ import { createScorer, estimateModel, linkWeight } from '../../resolver/match/en
 import { createEntityIndex, entityKeys } from '../../resolver/match/entity-index.ts';
 import { clusterRecords } from '../../resolver/match/cluster-records.ts';
 import { jaroWinkler, jaroWinklerBound } from '../../resolver/match/comparisons.ts';
-import { seededRandom } from '../../ingest/demo-data.ts';
+import { seededRandom } from '../../platform/random.ts';
 
 let seq = 0;
 const rec = (fields: Parameters<typeof personRecord>[1]) => matchRecord(personRecord(`r${seq++}`, fields));
