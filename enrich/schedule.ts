@@ -7,7 +7,7 @@
 import type { ClickHouseHandle } from '../platform/clickhouse.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { AggregateComputer } from './compute-aggregates.ts';
-import type { SegmentStore } from '../warehouse/segments.ts';
+import type { SegmentStore } from './segments/store.ts';
 
 export const RECOMPUTE_PAGE = 5_000;
 

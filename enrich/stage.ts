@@ -7,9 +7,9 @@ import type { Codec } from '../schemas/codec.ts';
 import { consumerGroup, type Topics } from '../schemas/topics.ts';
 import type { ProfileChange, ResolvedEvent } from '../schemas/types.ts';
 import type { MessageOutcome, Stage } from '../platform/stage-runner.ts';
-import type { WarehouseWriter } from '../warehouse/writer.ts';
+import type { WarehouseWriter } from '../warehouse/index.ts';
 import type { AggregateComputer } from './compute-aggregates.ts';
-import type { SegmentStore } from '../warehouse/segments.ts';
+import type { SegmentStore } from './segments/store.ts';
 import { createParsePipelineMessageStep } from './parse-pipeline-message.ts';
 
 export interface EnrichStageDeps {

@@ -10,7 +10,7 @@ import { SOURCES, type RawEvent } from '../schemas/types.ts';
 import { catalogEntry } from '../schemas/catalog.ts';
 import { typedProperties, type FieldError } from '../schemas/from-json.ts';
 import { EVENT_ID_MAX_LENGTH, EVENT_TYPE_MAX_LENGTH, attributesOf, nulPaths } from '../schemas/event-rules.ts';
-import { IDENTIFIER_TYPES, IDENTIFIER_TYPE_NAMES } from '../resolver/identifier-types.ts';
+import { IDENTIFIER_TYPES, IDENTIFIER_TYPE_NAMES } from '../resolver/index.ts';
 
 export type { FieldError };
 

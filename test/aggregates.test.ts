@@ -12,7 +12,7 @@ import { createAggregateComputer } from '../enrich/compute-aggregates.ts';
 import { recomputeEverything } from '../enrich/schedule.ts';
 import { createModelStore } from '../enrich/score-profiles.ts';
 import { DEFAULT_BG_NBD, customerLifetimeValue, defaultGammaGamma, expectedPurchases, pAlive, probabilityOfPurchase } from '../enrich/scores/index.ts';
-import { createSegmentStore } from '../warehouse/segments.ts';
+import { createSegmentStore } from '../enrich/segments/store.ts';
 import { createLogger } from '../platform/logger.ts';
 import type { ProfileChange, ResolvedEvent } from '../schemas/types.ts';
 

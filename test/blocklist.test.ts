@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpServer } from '../platform/http.ts';
 import { createLogger } from '../platform/logger.ts';
 import { createMetrics } from '../platform/metrics.ts';
-import { registerBlocklistRoutes } from '../warehouse/blocklist-routes.ts';
+import { registerBlocklistRoutes } from '../api/blocklist.ts';
 import { BlocklistError, createBlocklistStore, isBlocked } from '../resolver/blocklist.ts';
 import { extractIdentifiers, type Identifier } from '../resolver/identifiers.ts';
 import type { RawEvent } from '../schemas/types.ts';

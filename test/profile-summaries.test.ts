@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from './support/engines.ts';
 import { KEY_A, KEY_B, startTestRuntime, type TestRuntime } from './support/runtime.ts';
-import { createAggregateReader } from '../warehouse/profile-routes.ts';
+import { createAggregateReader } from '../api/profiles.ts';
 import { createSummaryStore, NO_AGGREGATES } from '../enrich/summaries.ts';
 
 describe('the serving copy of the aggregates', () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestClickHouse, type TestClickHouse } from './support/engines.ts';
 import { migrateClickHouse } from '../platform/migrate.ts';
 import { clickhouseMigrations } from '../app/migrations.ts';
-import { createMemberPages, exportLines } from '../warehouse/segment-routes.ts';
+import { createMemberPages, exportLines } from '../api/segments.ts';
 
 const MEMBERS = 2_500;
 const PAGE = 1_000;

@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
-import { columnKey } from '../../ingest/columns.ts';
+import { columnKey } from '../../ingest/index.ts';
 import { personRecord, type PersonRecord } from '../fuzzy/person.ts';
 import { clusteringQuality, type Quality } from '../fuzzy/metrics.ts';
 import { matchRecord } from '../match/record.ts';

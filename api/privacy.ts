@@ -5,7 +5,7 @@
  * The tenant is the key's: another tenant's profile is a 404.
  */
 import type { FastifyInstance } from 'fastify';
-import type { PrivacyService } from './privacy.ts';
+import type { PrivacyService } from './privacy-service.ts';
 
 export function registerPrivacyRoutes(app: FastifyInstance, deps: { privacy: PrivacyService }): void {
   app.get<{ Params: { id: string } }>('/v1/profiles/:id/export', async (request, reply) => {

@@ -6,12 +6,12 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { ClickHouseHandle } from '../platform/clickhouse.ts';
-import { NO_AGGREGATES, type Aggregates } from '../enrich/summaries.ts';
-import { MAX_TIMELINE_PAGE, createTimelineReader, decodeCursor } from './timeline.ts';
-import { DEFAULT_SHARING_LIMITS, SplitError, type GraphStore, type TenantSettings } from '../resolver/graph-store.ts';
+import { NO_AGGREGATES, type Aggregates } from '../enrich/index.ts';
+import { MAX_TIMELINE_PAGE, createTimelineReader, decodeCursor } from '../warehouse/index.ts';
+import { DEFAULT_SHARING_LIMITS, SplitError, type GraphStore, type TenantSettings } from '../resolver/index.ts';
 import type { ProfileChange } from '../schemas/types.ts';
-import { parseRules, type SurvivorshipRule } from '../resolver/survivorship.ts';
-import { API_ORDER, IDENTIFIER_TYPES, IDENTIFIER_TYPE_NAMES, type Identifier, type IdentifierType } from '../resolver/identifier-types.ts';
+import { parseRules, type SurvivorshipRule } from '../resolver/index.ts';
+import { API_ORDER, IDENTIFIER_TYPES, IDENTIFIER_TYPE_NAMES, type Identifier, type IdentifierType } from '../resolver/index.ts';
 import { SOURCES } from '../schemas/types.ts';
 
 export interface ProfileRoutesDeps {

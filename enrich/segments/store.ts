@@ -8,10 +8,10 @@
  * applied to the current membership from there. Restricted to some profiles (those whose
  * attributes just changed), it reads only theirs.
  */
-import { clickhouseTime, type ClickHouseHandle } from '../platform/clickhouse.ts';
-import type { SegmentMembershipChange } from '../schemas/types.ts';
-import { CUSTOMER360_FIELDS, parseSegmentRule, type RuleError, type SegmentRule } from '../enrich/segments/rules.ts';
-import { SegmentRuleError, compileSegmentRule } from '../enrich/segments/compile.ts';
+import { clickhouseTime, type ClickHouseHandle } from '../../platform/clickhouse.ts';
+import type { SegmentMembershipChange } from '../../schemas/types.ts';
+import { CUSTOMER360_FIELDS, parseSegmentRule, type RuleError, type SegmentRule } from './rules.ts';
+import { SegmentRuleError, compileSegmentRule } from './compile.ts';
 
 export interface SegmentDefinition {
   segment_id: string;

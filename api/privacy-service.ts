@@ -10,9 +10,9 @@
  */
 import type pg from 'pg';
 import type { ClickHouseHandle } from '../platform/clickhouse.ts';
-import type { GraphStore } from '../resolver/graph-store.ts';
-import { digestOf, identifierDigest } from '../resolver/suppression.ts';
-import { bumpEpoch } from '../resolver/state/load-tenant.ts';
+import type { GraphStore } from '../resolver/index.ts';
+import { digestOf, identifierDigest } from '../resolver/index.ts';
+import { bumpEpoch } from '../resolver/index.ts';
 
 
 /** ClickHouse tables holding a person's rows, and the profile ID columns to erase them by. */

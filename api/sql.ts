@@ -15,7 +15,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { ClickHouseHandle } from '../platform/clickhouse.ts';
-import { SqlRefusal, guardedStatement, loadSqlCatalog, type SqlCatalog } from './sql-guard.ts';
+import { SqlRefusal, guardedStatement, loadSqlCatalog, type SqlCatalog } from '../warehouse/index.ts';
 
 export const MAX_SQL_ROWS = 10_000;
 export const MAX_SQL_SECONDS = 30;

@@ -4,8 +4,8 @@
  * personal data in general: the answers hold them (the tenant's own data), no log line does.
  */
 import type { FastifyInstance } from 'fastify';
-import { BlocklistError, type BlocklistStore } from '../resolver/blocklist.ts';
-import type { TenantSettings } from '../resolver/graph-store.ts';
+import { BlocklistError, type BlocklistStore } from '../resolver/index.ts';
+import type { TenantSettings } from '../resolver/index.ts';
 
 /** At most this many refused entries are listed in an answer. */
 const MAX_ERRORS = 100;

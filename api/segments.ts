@@ -8,7 +8,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { ClickHouseHandle } from '../platform/clickhouse.ts';
-import { parseSegmentDefinition, SEGMENT_ID, type SegmentStore } from './segments.ts';
+import { parseSegmentDefinition, SEGMENT_ID, type SegmentStore } from '../enrich/index.ts';
 
 export interface SegmentRouteDeps {
   segments: SegmentStore;

@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { GraphStore } from '../resolver/graph-store.ts';
-import { acceptEnvelopes, type IngestDeps } from '../ingest/routes.ts';
+import type { GraphStore } from '../resolver/index.ts';
+import { acceptEnvelopes, type IngestDeps } from '../ingest/index.ts';
 
 const SCOPES = ['email', 'sms', 'push', 'whatsapp'];
 
