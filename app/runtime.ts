@@ -152,9 +152,11 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
       retryMaxMs: config.retryMaxMs,
     };
     const graph = postgres ? createGraphStore(postgres.pool) : null;
-    // Segments publish their membership changes to the segment changes topic.
-    const segmentStore = () =>
-      createSegmentStore(clickhouse!, {
+    const blocklists = postgres ? createBlocklistStore(postgres.pool) : null;
+    // One store of each concern per process, handed to every user. Segments publish their
+    // membership changes to the segment changes topic.
+    const segments = clickhouse &&
+      createSegmentStore(clickhouse, {
         publish: (changes) =>
           transport.send([
             {
@@ -172,20 +174,19 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
     // Their groups and topics, for the consumer lag metric.
     const lagSources: LagSource[] = [];
     if (services.has('resolver')) {
-      const stage = createResolverStage({ codec, graph: graph!, topics, defaultRegion: config.defaultRegion, blocklists: createBlocklistStore(postgres!.pool), suppressed: (items) => suppressedEvents(postgres!.pool, items), metrics, logger });
+      const stage = createResolverStage({ codec, graph: graph!, topics, defaultRegion: config.defaultRegion, blocklists: blocklists!, suppressed: (items) => suppressedEvents(postgres!.pool, items), metrics, logger });
       lagSources.push(stage);
       stages.push(await runStage(stage, stageOptions));
       subscriptions.push(stages.at(-1)!);
     }
     if (services.has('enrich')) {
       const aggregates = createAggregateComputer(clickhouse!, { models: createModelStore(clickhouse!), summaries: createSummaryStore(postgres!.pool) });
-      const segments = segmentStore();
-      const stage = createEnrichStage({ codec, topics, writer: createWarehouseWriter(clickhouse!), aggregates, segments });
+      const stage = createEnrichStage({ codec, topics, writer: createWarehouseWriter(clickhouse!), aggregates, segments: segments! });
       lagSources.push(stage);
       stages.push(await runStage(stage, stageOptions));
       subscriptions.push(stages.at(-1)!);
       // Rules over time: rolling counters, decaying scores, loyalty tiers, segments, on a schedule.
-      const schedule = startRecomputeSchedule({ clickhouse: clickhouse!, aggregates, segments, logger: logger.child({ component: 'schedule' }) }, config.recomputeIntervalMinutes);
+      const schedule = startRecomputeSchedule({ clickhouse: clickhouse!, aggregates, segments: segments!, logger: logger.child({ component: 'schedule' }) }, config.recomputeIntervalMinutes);
       subscriptions.push(schedule);
     }
 
@@ -216,11 +217,11 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
         registerMessagingRoutes(app, ingest);
       }
       if (services.has('api')) {
-        registerCustomerSegmentRoutes(app, { segments: segmentStore(), clickhouse: clickhouse! });
+        registerCustomerSegmentRoutes(app, { segments: segments!, clickhouse: clickhouse! });
         registerSqlEndpoint(app, { clickhouse: clickhouse! });
         registerConsentRoutes(app, { graph: graph!, ingest });
         registerPrivacyRoutes(app, { privacy: createPrivacyService({ pool: postgres!.pool, clickhouse: clickhouse!, graph: graph! }) });
-        registerBlocklistRoutes(app, { blocklists: createBlocklistStore(postgres!.pool), graph: graph!, defaultRegion: config.defaultRegion });
+        registerBlocklistRoutes(app, { blocklists: blocklists!, graph: graph!, defaultRegion: config.defaultRegion });
         registerProfileRoutes(app, {
           graph: graph!,
           clickhouse: clickhouse!,

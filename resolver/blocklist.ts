@@ -231,19 +231,16 @@ function withoutValues(error: unknown): unknown {
 }
 
 type Cache = Map<string, { blocklist: Promise<Blocklist>; loadedAt: number }>;
-/** One cache per pool: every store on a pool (the API's, the resolver's) sees a change at once. */
-const caches = new WeakMap<pg.Pool, Cache>();
 
 /**
  * The blocklists of all tenants in Postgres (table identifier_blocklist). `blocklistOf` keeps a
- * tenant's compiled list for `cacheMs` (10 s); a change through this process is seen at once,
- * one through another process within `cacheMs`.
+ * tenant's compiled list for `cacheMs` (10 s); a change through this store is seen at once, one
+ * through another process within `cacheMs`. A process builds one store at start-up and hands it
+ * to every user (the resolver stage and the blocklist routes), so they share its cache.
  */
 export function createBlocklistStore(pool: pg.Pool, options: { cacheMs?: number } = {}): BlocklistStore {
   const cacheMs = options.cacheMs ?? BLOCKLIST_CACHE_MS;
-  let cache = caches.get(pool);
-  if (!cache) caches.set(pool, (cache = new Map()));
-  const tenantCache = cache;
+  const tenantCache: Cache = new Map();
 
   async function list(client: pg.Pool | pg.PoolClient, tenantId: string): Promise<StoredBlocklistEntry[]> {
     const { rows } = await client.query<Row>(

@@ -52,6 +52,14 @@ export const PUBLISH_PAGE = 10_000;
  */
 export function createSegmentStore(ch: ClickHouseHandle, options: { publish?: (changes: SegmentMembershipChange[]) => Promise<void> } = {}) {
   const db = ch.database;
+  // Built once per process and shared (the enrich stage, the schedule, the routes), so its
+  // stamps are in order across all of them.
+  let lastStamp = 0;
+  /** A time at least a millisecond after the last one this store handed out. */
+  const nextStamp = (now: Date): Date => {
+    lastStamp = Math.max(now.getTime(), lastStamp + 1);
+    return new Date(lastStamp);
+  };
 
   async function publishChanges(tenantId: string, segmentId: string, stamp: string): Promise<void> {
     if (!options.publish) return;
@@ -199,11 +207,5 @@ export function createSegmentStore(ch: ClickHouseHandle, options: { publish?: (c
   };
 }
 
-let lastStamp = 0;
-/** A time at least a millisecond after the last one this process handed out. */
-function nextStamp(now: Date): Date {
-  lastStamp = Math.max(now.getTime(), lastStamp + 1);
-  return new Date(lastStamp);
-}
 
 export type SegmentStore = ReturnType<typeof createSegmentStore>;
