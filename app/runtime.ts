@@ -22,7 +22,7 @@ import { stagesHealth } from '../platform/stage-health.ts';
 import { watchConsumerLag, type LagSource } from '../platform/stage-lag.ts';
 import type { Subscription, Transport } from '../platform/transport.ts';
 import { createHttpServer } from '../platform/http.ts';
-import { registerOpenApi } from '../platform/openapi.ts';
+import { OPENAPI_DOCUMENT, registerOpenApi } from '../platform/openapi.ts';
 import { createKeyStore } from '../platform/api-keys.ts';
 import { createCodec, type Codec } from '../schemas/codec.ts';
 import { schemaStoreFor } from '../schemas/schema-store.ts';
@@ -49,6 +49,7 @@ import { registerIngestRoutes } from '../ingest/routes.ts';
 import { registerSegmentRoutes } from '../ingest/segment.ts';
 import { registerMessagingRoutes } from '../ingest/messaging.ts';
 import { SOURCES } from '../schemas/types.ts';
+import { checkRouteInputs, routeInputsOf } from '../platform/openapi-inputs.ts';
 
 
 export interface Runtime {
@@ -200,6 +201,8 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
       let ready = false;
       app = createHttpServer({ logger, metrics, apiKeys, keyStore: postgres ? createKeyStore(postgres.pool, SOURCES) : null, maxBodyBytes: config.maxBodyBytes, metricsPublic: config.metricsPublic, isReady: () => ready, stages: () => stagesHealth(stages, config.stageStuckAfterMs) });
       registerOpenApi(app);
+      // Before any route: each gets the schemas of its documented query and path parameters.
+      checkRouteInputs(app, routeInputsOf(OPENAPI_DOCUMENT));
       const ingest = {
         transport,
         codec,
