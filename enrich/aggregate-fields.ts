@@ -1,7 +1,7 @@
 /**
  * The aggregate fields of a profile and the event types they count: what the aggregates
  * computation (compute-aggregates.ts), the scores (score-profiles.ts) and the serving copy
- * (summaries.ts) share.
+ * (summaries.ts) share. Definitions of each field: compute-aggregates.ts.
  */
 /** Event types that count as a completed order. */
 export const ORDER_TYPES = ['order_completed'];
@@ -12,36 +12,87 @@ export const OUTBOUND_TYPES = ['message_sent', 'message_delivered', 'message_def
 export const SESSION_GAP_MS = 30 * 60 * 1000;
 export const ROLLING_DAYS = 30;
 
-export interface ProfileAggregates {
-  customer360_id: string;
-  orders_count: number;
-  total_revenue: number;
-  events_count: number;
-  first_seen_at: string | null;
-  last_seen_at: string | null;
-  first_purchase_at: string | null;
-  last_purchase_at: string | null;
-  average_order_value: number;
-  refunds_count: number;
-  refunds_amount: number;
-  net_revenue: number;
-  last_channel: string;
-  sessions_count: number;
-  interactions_count: number;
-  email_opens: number;
-  email_clicks: number;
-  pushes_sent: number;
-  support_tickets: number;
-  last_support_at: string | null;
-  events_30d: number;
-  orders_30d: number;
-  revenue_30d: number;
-  opens_30d: number;
-  clicks_30d: number;
-  sessions_30d: number;
-  consent: Record<string, string>;
-  spend_12m: number;
-  repeat_purchases: number;
+/** How a field is stored and what an uncomputed profile has. */
+type Kind = 'count' | 'amount' | 'time' | 'text' | 'consent';
+interface FieldSpec {
+  kind: Kind;
+  /** Its expression over the profile's events `e`, grouped per profile (the inner query). */
+  events?: string;
+  /** Or its expression over the other fields and helper columns (the outer query). */
+  derived?: string;
+}
+
+const ORDERS = 'e.type IN {orders:Array(String)}';
+const REFUNDS = 'e.type IN {refunds:Array(String)}';
+const SUPPORT = 'e.type IN {support:Array(String)}';
+const SINCE = 'e.t >= {since:DateTime64(3)}';
+const SINCE_12M = 'e.t >= {since12:DateTime64(3)}';
+
+/**
+ * The aggregate fields of a profile, in the order of the API's answer and of the ClickHouse
+ * table: from this one table derive the type (ProfileAggregates), the counters (COUNTS), the
+ * query (compute-aggregates.ts) and the values of an uncomputed profile (NO_AGGREGATE_VALUES).
+ */
+export const AGGREGATE_FIELDS = {
+  orders_count: { kind: 'count', events: `toUInt32(countIf(${ORDERS}))` },
+  total_revenue: { kind: 'amount', events: `sumIf(e.amount, ${ORDERS})` },
+  events_count: { kind: 'count', events: 'toUInt32(count())' },
+  first_seen_at: { kind: 'time', events: 'min(e.t)' },
+  last_seen_at: { kind: 'time', events: 'max(e.t)' },
+  first_purchase_at: { kind: 'time', events: `if(orders_count = 0, NULL, minIf(e.t, ${ORDERS}))` },
+  last_purchase_at: { kind: 'time', events: `if(orders_count = 0, NULL, maxIf(e.t, ${ORDERS}))` },
+  average_order_value: { kind: 'amount', derived: 'if(orders_count = 0, 0, total_revenue / orders_count)' },
+  refunds_count: { kind: 'count', events: `toUInt32(countIf(${REFUNDS}))` },
+  refunds_amount: { kind: 'amount', events: `sumIf(e.amount, ${REFUNDS})` },
+  net_revenue: { kind: 'amount', derived: 'total_revenue - refunds_amount' },
+  last_channel: { kind: 'text', events: "argMax(if(e.source = 'messaging' AND e.channel != '', e.channel, e.source), e.t)" },
+  sessions_count: { kind: 'count', derived: 'toUInt32(length(starts))' },
+  interactions_count: { kind: 'count', events: 'toUInt32(countIf(e.type NOT IN {outbound:Array(String)}))' },
+  email_opens: { kind: 'count', events: "toUInt32(countIf(e.type = 'message_opened' AND e.channel = 'email'))" },
+  email_clicks: { kind: 'count', events: "toUInt32(countIf(e.type = 'message_clicked' AND e.channel = 'email'))" },
+  pushes_sent: { kind: 'count', events: "toUInt32(countIf(e.type = 'message_sent' AND e.channel = 'push'))" },
+  support_tickets: { kind: 'count', events: `toUInt32(countIf(${SUPPORT}))` },
+  last_support_at: { kind: 'time', events: `if(support_tickets = 0, NULL, maxIf(e.t, ${SUPPORT}))` },
+  events_30d: { kind: 'count', events: `toUInt32(countIf(${SINCE}))` },
+  orders_30d: { kind: 'count', events: `toUInt32(countIf(${ORDERS} AND ${SINCE}))` },
+  revenue_30d: { kind: 'amount', events: `sumIf(e.amount, ${ORDERS} AND ${SINCE})` },
+  opens_30d: { kind: 'count', events: `toUInt32(countIf(e.type = 'message_opened' AND e.channel = 'email' AND ${SINCE}))` },
+  clicks_30d: { kind: 'count', events: `toUInt32(countIf(e.type = 'message_clicked' AND e.channel = 'email' AND ${SINCE}))` },
+  sessions_30d: { kind: 'count', derived: 'toUInt32(length(arrayFilter(t -> t >= toUnixTimestamp64Milli({since:DateTime64(3)}), starts)))' },
+  consent: { kind: 'consent', derived: "mapFilter((k, v) -> v != '', map('email', c_email, 'sms', c_sms, 'push', c_push, 'whatsapp', c_whatsapp))" },
+  spend_12m: { kind: 'amount', events: `sumIf(e.amount, ${ORDERS} AND ${SINCE_12M}) - sumIf(e.amount, ${REFUNDS} AND ${SINCE_12M})` },
+  repeat_purchases: { kind: 'count', events: 'toUInt32(greatest(orders_count, 1) - 1)' },
+} as const satisfies Record<string, FieldSpec>;
+
+type Fields = typeof AGGREGATE_FIELDS;
+export type AggregateField = keyof Fields;
+type ValueOf<K extends Kind> = K extends 'count' | 'amount' ? number : K extends 'time' ? string | null : K extends 'text' ? string : Record<string, string>;
+
+/** The aggregates of one profile, as computed and stored. */
+export type ProfileAggregates = { customer360_id: string } & { -readonly [F in AggregateField]: ValueOf<Fields[F]['kind']> };
+
+const EMPTY: { [K in Kind]: ValueOf<K> } = { count: 0, amount: 0, time: null, text: '', consent: {} };
+const fieldNames = Object.keys(AGGREGATE_FIELDS) as AggregateField[];
+
+type CountField = { [F in AggregateField]: Fields[F]['kind'] extends 'count' ? F : never }[AggregateField];
+/** The counters: whole numbers, read as numbers whatever ClickHouse answers. */
+export const COUNTS = fieldNames.filter((f): f is CountField => AGGREGATE_FIELDS[f].kind === 'count');
+
+/** The aggregates of a profile that enrich/ has not computed yet. */
+export const NO_AGGREGATE_VALUES = Object.fromEntries(fieldNames.map((f) => [f, EMPTY[AGGREGATE_FIELDS[f].kind]])) as Omit<ProfileAggregates, 'customer360_id'>;
+
+/** The SELECT list of the inner query (per profile, over its events) and of the outer one. */
+export function aggregateColumns(): { events: string[]; outer: string[] } {
+  return {
+    events: fieldNames.flatMap((f) => {
+      const spec: FieldSpec = AGGREGATE_FIELDS[f];
+      return spec.events ? [`${spec.events} AS ${f}`] : [];
+    }),
+    outer: fieldNames.map((f) => {
+      const spec: FieldSpec = AGGREGATE_FIELDS[f];
+      return spec.derived ? `${spec.derived} AS ${f}` : f;
+    }),
+  };
 }
 
 /** What the scores are computed from, besides the aggregates: order times (ms) and values. */
@@ -49,24 +100,6 @@ export interface PurchaseHistory {
   purchase_times: number[];
   order_values: number[];
 }
-
-export const COUNTS = [
-  'orders_count',
-  'events_count',
-  'refunds_count',
-  'sessions_count',
-  'interactions_count',
-  'email_opens',
-  'email_clicks',
-  'pushes_sent',
-  'support_tickets',
-  'events_30d',
-  'orders_30d',
-  'opens_30d',
-  'clicks_30d',
-  'sessions_30d',
-  'repeat_purchases',
-] as const;
 
 /** Scores of a profile, computed beside its aggregates (score-profiles.ts). */
 export interface Scores {
@@ -82,3 +115,18 @@ export interface Scores {
   loyalty_tier: string;
   loyalty_points: number;
 }
+
+/** The scores of a profile that enrich/ has not computed yet. */
+export const NO_SCORES: Scores = {
+  p_alive: 0,
+  churn_risk: 0,
+  expected_purchases_12m: 0,
+  predicted_ltv_12m: 0,
+  ltv: 0,
+  propensity_to_buy: 0,
+  engagement_score: 0,
+  lifecycle_stage: '',
+  inactive_24m: false,
+  loyalty_tier: '',
+  loyalty_points: 0,
+};

@@ -21,6 +21,7 @@ import { clickhouseTime, type ClickHouseHandle } from '../platform/clickhouse.ts
 import { ENGAGEMENT_WEIGHTS, EVENT_TYPE_ENGAGEMENT_KIND } from './scores/engagement.ts';
 import { scoresOf, type ModelStore } from './score-profiles.ts';
 import {
+  aggregateColumns,
   COUNTS,
   ORDER_TYPES,
   OUTBOUND_TYPES,
@@ -46,6 +47,7 @@ const ACTIVITY_WEIGHTS: Record<string, number> = {
  */
 export function createAggregateComputer(ch: ClickHouseHandle, options: { models?: ModelStore; summaries?: SummaryStore } = {}) {
   const db = ch.database;
+  const columns = aggregateColumns();
   return {
     /**
      * Recomputes and stores the aggregates of the profiles that the given profile IDs belong
@@ -73,52 +75,21 @@ export function createAggregateComputer(ch: ClickHouseHandle, options: { models?
             HAVING current_id IN (SELECT id FROM current)
           )
           SELECT
-            customer360_id, orders_count, total_revenue, events_count, first_seen_at, last_seen_at,
-            first_purchase_at, last_purchase_at,
-            if(orders_count = 0, 0, total_revenue / orders_count) AS average_order_value,
-            refunds_count, refunds_amount, total_revenue - refunds_amount AS net_revenue,
-            last_channel, interactions_count, email_opens, email_clicks, pushes_sent, support_tickets, last_support_at,
-            events_30d, orders_30d, revenue_30d, opens_30d, clicks_30d,
-            mapFilter((k, v) -> v != '', map('email', c_email, 'sms', c_sms, 'push', c_push, 'whatsapp', c_whatsapp)) AS consent,
-            spend_12m, repeat_purchases, purchase_times, order_values, activity,
+            customer360_id, ${columns.outer.join(', ')},
+            purchase_times, order_values, activity,
             coalesce(pr.registered, false) AS registered, coalesce(pr.contactable, false) AS contactable,
             -- A web event starts a session when it is the first or comes more than the gap after the one before.
-            arrayFilter((t, i) -> i = 1 OR t - web[i - 1] > {gap:Int64}, web, arrayEnumerate(web)) AS starts,
-            toUInt32(length(starts)) AS sessions_count,
-            toUInt32(length(arrayFilter(t -> t >= toUnixTimestamp64Milli({since:DateTime64(3)}), starts))) AS sessions_30d
+            arrayFilter((t, i) -> i = 1 OR t - web[i - 1] > {gap:Int64}, web, arrayEnumerate(web)) AS starts
           FROM (
             SELECT
               toString(ids.current_id) AS customer360_id,
-              toUInt32(countIf(e.type IN {orders:Array(String)})) AS orders_count,
-              sumIf(e.amount, e.type IN {orders:Array(String)}) AS total_revenue,
-              toUInt32(count()) AS events_count,
-              min(e.t) AS first_seen_at,
-              max(e.t) AS last_seen_at,
-              if(orders_count = 0, NULL, minIf(e.t, e.type IN {orders:Array(String)})) AS first_purchase_at,
-              if(orders_count = 0, NULL, maxIf(e.t, e.type IN {orders:Array(String)})) AS last_purchase_at,
-              toUInt32(countIf(e.type IN {refunds:Array(String)})) AS refunds_count,
-              sumIf(e.amount, e.type IN {refunds:Array(String)}) AS refunds_amount,
-              argMax(if(e.source = 'messaging' AND e.channel != '', e.channel, e.source), e.t) AS last_channel,
-              toUInt32(countIf(e.type NOT IN {outbound:Array(String)})) AS interactions_count,
-              toUInt32(countIf(e.type = 'message_opened' AND e.channel = 'email')) AS email_opens,
-              toUInt32(countIf(e.type = 'message_clicked' AND e.channel = 'email')) AS email_clicks,
-              toUInt32(countIf(e.type = 'message_sent' AND e.channel = 'push')) AS pushes_sent,
-              toUInt32(countIf(e.type IN {support:Array(String)})) AS support_tickets,
-              if(support_tickets = 0, NULL, maxIf(e.t, e.type IN {support:Array(String)})) AS last_support_at,
-              toUInt32(countIf(e.t >= {since:DateTime64(3)})) AS events_30d,
-              toUInt32(countIf(e.type IN {orders:Array(String)} AND e.t >= {since:DateTime64(3)})) AS orders_30d,
-              sumIf(e.amount, e.type IN {orders:Array(String)} AND e.t >= {since:DateTime64(3)}) AS revenue_30d,
-              toUInt32(countIf(e.type = 'message_opened' AND e.channel = 'email' AND e.t >= {since:DateTime64(3)})) AS opens_30d,
-              toUInt32(countIf(e.type = 'message_clicked' AND e.channel = 'email' AND e.t >= {since:DateTime64(3)})) AS clicks_30d,
+              ${columns.events.join(',\n              ')},
               arraySort(groupArrayIf(toUnixTimestamp64Milli(e.t), e.source = 'web')) AS web,
               -- Consent per channel: the latest change by time.
               argMaxIf(e.consent_status, e.t, e.consent_scope = 'email') AS c_email,
               argMaxIf(e.consent_status, e.t, e.consent_scope = 'sms') AS c_sms,
               argMaxIf(e.consent_status, e.t, e.consent_scope = 'push') AS c_push,
               argMaxIf(e.consent_status, e.t, e.consent_scope = 'whatsapp') AS c_whatsapp,
-              sumIf(e.amount, e.type IN {orders:Array(String)} AND e.t >= {since12:DateTime64(3)})
-                - sumIf(e.amount, e.type IN {refunds:Array(String)} AND e.t >= {since12:DateTime64(3)}) AS spend_12m,
-              toUInt32(greatest(orders_count, 1) - 1) AS repeat_purchases,
               -- Order times and values, for the scores (BG/NBD and Gamma-Gamma).
               arraySort(groupArrayIf(toUnixTimestamp64Milli(e.t), e.type IN {orders:Array(String)})) AS purchase_times,
               groupArrayIf(e.amount, e.type IN {orders:Array(String)}) AS order_values,

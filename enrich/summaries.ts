@@ -5,53 +5,13 @@
  * stays the warehouse of record; this copy holds one row per profile and no history.
  */
 import type pg from 'pg';
-import type { ProfileAggregates, Scores } from './aggregate-fields.ts';
+import { NO_AGGREGATE_VALUES, NO_SCORES, type ProfileAggregates, type Scores } from './aggregate-fields.ts';
 
 /** The commerce and engagement fields and the scores of a profile (enrich/), without its ID. */
 export type Aggregates = Omit<ProfileAggregates, 'customer360_id'> & Scores;
 
 /** A profile that enrich/ has not computed yet. */
-export const NO_AGGREGATES: Aggregates = {
-  orders_count: 0,
-  total_revenue: 0,
-  events_count: 0,
-  first_seen_at: null,
-  last_seen_at: null,
-  first_purchase_at: null,
-  last_purchase_at: null,
-  average_order_value: 0,
-  refunds_count: 0,
-  refunds_amount: 0,
-  net_revenue: 0,
-  last_channel: '',
-  sessions_count: 0,
-  interactions_count: 0,
-  email_opens: 0,
-  email_clicks: 0,
-  pushes_sent: 0,
-  support_tickets: 0,
-  last_support_at: null,
-  events_30d: 0,
-  orders_30d: 0,
-  revenue_30d: 0,
-  opens_30d: 0,
-  clicks_30d: 0,
-  sessions_30d: 0,
-  consent: {},
-  spend_12m: 0,
-  repeat_purchases: 0,
-  p_alive: 0,
-  churn_risk: 0,
-  expected_purchases_12m: 0,
-  predicted_ltv_12m: 0,
-  ltv: 0,
-  propensity_to_buy: 0,
-  engagement_score: 0,
-  lifecycle_stage: '',
-  inactive_24m: false,
-  loyalty_tier: '',
-  loyalty_points: 0,
-};
+export const NO_AGGREGATES: Aggregates = { ...NO_AGGREGATE_VALUES, ...NO_SCORES };
 
 /** Rows per statement: one INSERT of a recomputation page (5,000 profiles) stays a few MB. */
 const CHUNK = 1_000;
