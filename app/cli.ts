@@ -117,7 +117,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--rejects <file>', 'where rejected rows go (default: <input>.rejects.ndjson)')
     .option('--restart', 'start from the first row, even when an earlier run got further or completed')
     .action(async (options: { input: string; format?: string; url: string; key?: string; type: string; map: string[]; batch: string; rejects?: string; restart?: boolean }) => {
-      const { runImportCommand } = await import('../ingest/import.ts');
+      const { runImportCommand } = await import('../ingest/import/index.ts');
       const key = options.key ?? process.env.C360_API_KEY;
       await runImportCommand({ ...options, key, dataDir: key ? undefined : loadConfig().dataDir });
     });
@@ -181,7 +181,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--url <url>', 'base URL of the server', 'http://127.0.0.1:8080')
     .option('--key <apiKey>', "an API key of the profile's tenant (default: C360_API_KEY, else the embedded dev key)")
     .action(async (options: { profile: string; merged: string; reason?: string; url: string; key?: string }) => {
-      const { resolveApiKey } = await import('../ingest/import.ts');
+      const { resolveApiKey } = await import('../ingest/import/index.ts');
       const config = loadConfig();
       const key = resolveApiKey({ apiKey: options.key, env: process.env, dataDir: config.dataDir });
       const response = await fetch(`${options.url.replace(/\/$/, '')}/v1/profiles/${encodeURIComponent(options.profile)}/split`, {

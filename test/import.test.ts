@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectColumns, readPerson } from '../ingest/columns.ts';
-import { envelopeOf, ImportError, parseTimestamp, runImport, sniffDelimiter, type ImportProgress } from '../ingest/import.ts';
+import { envelopeOf, ImportError, parseTimestamp, runImport, sniffDelimiter, type ImportProgress } from '../ingest/import/index.ts';
 import { waitFor } from './support/engines.ts';
 import { KEY_A, KEY_B, startTestRuntime, type TestRuntime } from './support/runtime.ts';
 
