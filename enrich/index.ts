@@ -3,4 +3,4 @@
  * aggregates, scores and segments of profiles. What other folders may use of it.
  */
 export { SEGMENT_ID, parseSegmentDefinition, type SegmentStore } from './segments/store.ts';
-export { NO_AGGREGATES, type Aggregates } from './summaries.ts';
+export { NO_AGGREGATES, eraseSummaries, type Aggregates } from './summaries.ts';

@@ -52,3 +52,8 @@ export function summaryOf(row: ProfileAggregates & Partial<Scores>): Aggregates 
   for (const [key, fallback] of Object.entries(NO_AGGREGATES)) out[key] = (row as unknown as Record<string, unknown>)[key] ?? fallback;
   return out as unknown as Aggregates;
 }
+
+/** Erasure (a data-subject request): the serving copies of the profiles `ids`, in the caller's transaction. */
+export async function eraseSummaries(client: pg.PoolClient, tenantId: string, ids: string[]): Promise<number> {
+  return (await client.query('DELETE FROM profile_summaries WHERE tenant_id = $1 AND customer360_id = ANY($2::uuid[])', [tenantId, ids])).rowCount ?? 0;
+}

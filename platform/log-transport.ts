@@ -271,3 +271,21 @@ export function createLogTransport(options: LogTransportOptions): Transport & { 
     },
   } as Transport & { trim: () => Promise<number> };
 }
+
+/**
+ * Erasure in the embedded log (a data-subject request): deletes every message whose value
+ * holds one of `needles` (the person's event and profile IDs), inside the caller's transaction.
+ * Returns the messages deleted; 0 where there is no embedded log (the Kafka mode).
+ */
+export async function eraseLogMessagesNaming(client: pg.PoolClient, needles: string[]): Promise<number> {
+  await client.query('SAVEPOINT erase_log');
+  try {
+    const result = await client.query('DELETE FROM transport_log WHERE EXISTS (SELECT 1 FROM unnest($1::bytea[]) AS n WHERE position(n IN value) > 0)', [needles.map((n) => Buffer.from(n))]);
+    await client.query('RELEASE SAVEPOINT erase_log');
+    return result.rowCount ?? 0;
+  } catch (error) {
+    if ((error as { code?: string }).code !== '42P01') throw error;
+    await client.query('ROLLBACK TO SAVEPOINT erase_log');
+    return 0;
+  }
+}

@@ -5,6 +5,5 @@
 export { BlocklistError, type BlocklistStore } from './blocklist.ts';
 export { DEFAULT_SHARING_LIMITS, SplitError, type GraphStore, type TenantSettings } from './graph-store.ts';
 export { API_ORDER, IDENTIFIER_TYPES, IDENTIFIER_TYPE_NAMES, type Identifier, type IdentifierType } from './identifier-types.ts';
-export { bumpEpoch } from './state/load-tenant.ts';
-export { digestOf, identifierDigest } from './suppression.ts';
 export { parseRules, type SurvivorshipRule } from './survivorship.ts';
+export { eraseFromGraph, graphRecordsOf } from './person-records.ts';

@@ -5,3 +5,4 @@
 export { SqlRefusal, guardedStatement, loadSqlCatalog, type SqlCatalog } from './sql-guard.ts';
 export { MAX_TIMELINE_PAGE, createTimelineReader, decodeCursor } from './timeline.ts';
 export { type WarehouseWriter } from './writer.ts';
+export { eraseFromWarehouse, warehouseRowsOf } from './person-rows.ts';
