@@ -7,6 +7,7 @@
 import type { ClickHouseHandle } from '../platform/clickhouse.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { AggregateComputer } from './compute-aggregates.ts';
+import { createProfileRefresh } from './refresh-profiles.ts';
 import type { SegmentStore } from './segments/store.ts';
 
 export const RECOMPUTE_PAGE = 5_000;
@@ -25,6 +26,7 @@ export async function recomputeEverything(deps: RecomputeDeps, now = new Date())
     await deps.clickhouse.client.query({ query: `SELECT DISTINCT tenant_id FROM ${db}.profiles ORDER BY tenant_id`, format: 'JSONEachRow' })
   ).json<{ tenant_id: string }>();
   const done: Record<string, number> = {};
+  const refresh = createProfileRefresh({ aggregates: deps.aggregates, segments: deps.segments });
   for (const { tenant_id: tenant } of tenants) {
     let after = '00000000-0000-0000-0000-000000000000';
     let count = 0;
@@ -39,11 +41,12 @@ export async function recomputeEverything(deps: RecomputeDeps, now = new Date())
         })
       ).json<{ id: string }>();
       if (page.length === 0) break;
-      await deps.aggregates.recompute(tenant, page.map((r) => r.id), now);
+      await refresh(tenant, page.map((r) => r.id), { reason: 'schedule', now, segments: false });
       count += page.length;
       after = page.at(-1)!.id;
       if (page.length < RECOMPUTE_PAGE) break;
     }
+    // Every member of every segment at once, those merged away or erased since included.
     await deps.segments.recalculateAll(tenant, 'schedule');
     done[tenant] = count;
   }

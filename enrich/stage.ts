@@ -11,6 +11,7 @@ import type { WarehouseWriter } from '../warehouse/index.ts';
 import type { AggregateComputer } from './compute-aggregates.ts';
 import type { SegmentStore } from './segments/store.ts';
 import { createParsePipelineMessageStep } from './parse-pipeline-message.ts';
+import { createProfileRefresh } from './refresh-profiles.ts';
 
 export interface EnrichStageDeps {
   codec: Codec;
@@ -23,6 +24,7 @@ export interface EnrichStageDeps {
 
 export function createEnrichStage(deps: EnrichStageDeps): Stage {
   const parse = createParsePipelineMessageStep(deps.codec, deps.topics);
+  const refresh = createProfileRefresh({ aggregates: deps.aggregates, segments: deps.segments });
   return {
     name: 'enrich',
     groupId: consumerGroup(deps.topics, 'enrich'),
@@ -51,10 +53,7 @@ export function createEnrichStage(deps: EnrichStageDeps): Stage {
       };
       for (const e of events) touch(e.tenant_id, e.customer360_id);
       for (const c of changes) touch(c.tenant_id, c.customer360_id);
-      for (const [tenant, ids] of touched) {
-        const rows = await deps.aggregates.recompute(tenant, [...ids]);
-        if (deps.segments && rows.length) await deps.segments.recalculateAll(tenant, 'attributes changed', rows.map((r) => r.customer360_id));
-      }
+      for (const [tenant, ids] of touched) await refresh(tenant, [...ids], { reason: 'attributes changed' });
       return outcomes;
     },
   };
