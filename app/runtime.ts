@@ -45,9 +45,9 @@ import { startRecomputeSchedule } from '../enrich/schedule.ts';
 import { createModelStore } from '../enrich/score-profiles.ts';
 import { createSummaryStore } from '../enrich/summaries.ts';
 import { createBlocklistStore } from '../resolver/blocklist.ts';
-import { registerIngestRoutes } from '../ingest/routes.ts';
-import { registerSegmentRoutes } from '../ingest/segment.ts';
-import { registerMessagingRoutes } from '../ingest/messaging.ts';
+import { registerIngestRoutes } from '../api/events.ts';
+import { registerSegmentRoutes } from '../api/segment-spec.ts';
+import { registerMessagingRoutes } from '../api/messaging.ts';
 import { SOURCES } from '../schemas/types.ts';
 import { checkRouteInputs, routeInputsOf } from '../platform/openapi-inputs.ts';
 

@@ -3,4 +3,6 @@
  * use of it.
  */
 export { columnKey } from './columns.ts';
-export { acceptEnvelopes, type IngestDeps } from './routes.ts';
+export { RejectedRecord, acceptEnvelopes, type IngestDeps } from './routes.ts';
+export { SEGMENT_TYPES, envelopeOfSegment, isSegmentObject, segmentText } from './segment.ts';
+export { EMPTY_TWIML, acceptInSlices, envelopeOfSendGridEvent, envelopeOfTwilio, messagingReasonOf } from './messaging.ts';

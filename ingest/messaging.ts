@@ -12,10 +12,8 @@
  * inbound message is never kept, only its length.
  */
 import { createHash } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
-import formbody from '@fastify/formbody';
 import type { FieldError } from './validate-event.ts';
-import { RejectedRecord, acceptEnvelopes, type IngestAnswer, type IngestDeps } from './routes.ts';
+import type { IngestAnswer } from './routes.ts';
 import { eventTypeOf } from './segment.ts';
 
 type Json = Record<string, unknown>;
@@ -245,10 +243,11 @@ export function envelopeOfTwilio(params: unknown, receivedAt: Date): TwilioMappe
 // Routes
 // ---------------------------------------------------------------------------------------------
 
-const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
+/** What Twilio gets back for an inbound message: nothing to send. */
+export const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
 
 /** The first reason a single-record answer was refused, for a provider's delivery log. */
-function reasonOf(answer: IngestAnswer): string {
+export function messagingReasonOf(answer: IngestAnswer): string {
   const results = (answer.body.results as { errors?: FieldError[] }[] | undefined) ?? [];
   const first = results.flatMap((r) => r.errors ?? [])[0];
   if (first) return `${first.path}: ${first.message}`;
@@ -278,50 +277,4 @@ export async function acceptInSlices(
     for (const r of (answer.body.results as { index: number }[] | undefined) ?? []) results.push({ ...r, index: r.index + start });
   }
   return { status: accepted === 0 && rejected > 0 ? 400 : 200, headers: {}, body: { accepted, rejected, results } };
-}
-
-export function registerMessagingRoutes(app: FastifyInstance, deps: IngestDeps): void {
-  const accept = acceptEnvelopes(deps);
-  // A scope of its own: the form parser serves only these routes.
-  app.register(async (scope) => {
-    await scope.register(formbody);
-
-    // Providers such as Twilio first call without credentials and send the ones of the URL
-    // (https://<key>:@host/...) only after a Basic challenge with a realm.
-    scope.addHook('onSend', async (_request, reply, payload) => {
-      if (reply.statusCode === 401) reply.header('www-authenticate', 'Basic realm="Customer 360", charset="UTF-8"');
-      return payload;
-    });
-
-    scope.post('/v1/messaging/email-events', async (request, reply) => {
-      const body = request.body;
-      if (!Array.isArray(body)) {
-        return reply.code(400).send({ error: 'bad_request', message: 'send the JSON array of SendGrid events' });
-      }
-      const records = body.map((item, index) => {
-        const mapped = envelopeOfSendGridEvent(item);
-        if ('envelope' in mapped) return mapped.envelope;
-        const errors = mapped.errors.map((e) => ({ path: `/${index}${e.path === '/' ? '' : e.path}`, message: e.message }));
-        return new RejectedRecord(errors, mapped.eventId);
-      });
-      const answer = await acceptInSlices(records, (slice) => accept(request, slice), deps.maxEventsPerRequest);
-      return reply.code(answer.status).headers(answer.headers).send(answer.body);
-    });
-
-    scope.post('/v1/messaging/sms', async (request, reply) => {
-      const mapped = envelopeOfTwilio(request.body, new Date());
-      if ('error' in mapped) return reply.code(400).send({ error: 'bad_request', message: mapped.error });
-      const answer = await accept(request, [mapped.envelope]);
-      if (answer.status === 200) {
-        if (mapped.kind === 'status') return reply.code(204).send();
-        return reply.code(200).header('content-type', 'text/xml').send(EMPTY_TWIML);
-      }
-      // 429 and 503 keep their Retry-After so the provider retries; a rejection says why.
-      const error = answer.status === 400 ? 'bad_request' : (answer.body.error ?? 'not_accepted');
-      return reply
-        .code(answer.status)
-        .headers(answer.headers)
-        .send({ ...answer.body, error, message: reasonOf(answer) });
-    });
-  });
 }

@@ -1,10 +1,11 @@
 /**
- * POST /v1/events: a JSON array of envelopes or {"events": [...]}. Every record gets its own
- * answer, accepted or rejected with the reasons. Accepted records are durable (acknowledged by
- * Kafka or committed to the embedded log) before the answer is sent; when the transport cannot
- * take them the answer is 503 with Retry-After and nothing is reported accepted.
+ * Accepting envelopes, for POST /v1/events (api/events.ts) and the connectors (api/segment-spec.ts,
+ * api/messaging.ts, api/consent.ts): every record gets its own answer, accepted or rejected with
+ * the reasons. Accepted records are durable (acknowledged by Kafka or committed to the embedded
+ * log) before the answer is sent; when the transport cannot take them the answer is 503 with
+ * Retry-After and nothing is reported accepted.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { Codec } from '../schemas/codec.ts';
 import type { Topics } from '../schemas/topics.ts';
 import type { RawEvent } from '../schemas/types.ts';
@@ -192,21 +193,4 @@ export function acceptEnvelopes(deps: IngestDeps) {
       body: { accepted: accepted.length, rejected: rejectedCount, results },
     };
   };
-}
-
-export function registerIngestRoutes(app: FastifyInstance, deps: IngestDeps): void {
-  const accept = acceptEnvelopes(deps);
-  app.post('/v1/events', async (request, reply) => {
-    const body = request.body as unknown;
-    const records = Array.isArray(body)
-      ? body
-      : body && typeof body === 'object' && Array.isArray((body as { events?: unknown }).events)
-        ? (body as { events: unknown[] }).events
-        : null;
-    if (!records) {
-      return reply.code(400).send({ error: 'bad_request', message: 'send a JSON array of events or {"events": [...]}' });
-    }
-    const answer = await accept(request, records);
-    return reply.code(answer.status).headers(answer.headers).send(answer.body);
-  });
 }

@@ -5,16 +5,18 @@
  * turned into the event envelope and goes the way of every other event.
  */
 import { createHash } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
-import { RejectedRecord, acceptEnvelopes, type IngestDeps } from './routes.ts';
 
 type Json = Record<string, unknown>;
 
-const SEGMENT_TYPES = ['identify', 'track', 'page', 'screen', 'alias', 'group'] as const;
+export const SEGMENT_TYPES = ['identify', 'track', 'page', 'screen', 'alias', 'group'] as const;
 type SegmentType = (typeof SEGMENT_TYPES)[number];
 
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const text = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v : typeof v === 'number' ? String(v) : null);
+/** A JSON object (not an array, not null). */
+export const isSegmentObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = isSegmentObject;
+/** A non-empty text (a number taken as its text), or null. */
+export const segmentText = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v : typeof v === 'number' ? String(v) : null);
+const text = segmentText;
 
 /** "Order Completed" -> "order_completed". */
 export function eventTypeOf(name: string): string {
@@ -99,31 +101,4 @@ export function envelopeOfSegment(message: unknown, defaultType: SegmentType | n
     properties,
   };
   return { envelope };
-}
-
-export function registerSegmentRoutes(app: FastifyInstance, deps: IngestDeps): void {
-  const accept = acceptEnvelopes(deps);
-  for (const type of SEGMENT_TYPES) {
-    app.post(`/v1/${type}`, async (request, reply) => {
-      const mapped = envelopeOfSegment(request.body, type);
-      if ('error' in mapped) return reply.code(400).send({ success: false, error: 'bad_request', message: mapped.error });
-      const answer = await accept(request, [mapped.envelope]);
-      return reply.code(answer.status).headers(answer.headers).send({ success: answer.status === 200, ...answer.body });
-    });
-  }
-  app.post('/v1/batch', async (request, reply) => {
-    const body = request.body;
-    if (!isObject(body) || !Array.isArray(body.batch)) {
-      return reply.code(400).send({ success: false, error: 'bad_request', message: 'send {"batch": [...]}' });
-    }
-    const shared = isObject(body.context) ? body.context : null;
-    const envelopes = body.batch.map((m) => {
-      const message = shared && isObject(m) && !isObject(m.context) ? { ...m, context: shared } : m;
-      const mapped = envelopeOfSegment(message, null);
-      if ('envelope' in mapped) return mapped.envelope;
-      return new RejectedRecord([{ path: '/', message: mapped.error }], isObject(m) ? (text(m.messageId) ?? undefined) : undefined);
-    });
-    const answer = await accept(request, envelopes);
-    return reply.code(answer.status).headers(answer.headers).send({ success: answer.status === 200, ...answer.body });
-  });
 }
