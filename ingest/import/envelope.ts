@@ -79,7 +79,7 @@ export function envelopeOf(person: PersonRecord, context: EnvelopeContext): { en
   if (errors.length) return { errors };
 
   const traits: Record<string, string> = Object.create(null);
-  for (const name of ['first_name', 'last_name', 'full_name', 'date_of_birth', 'gender', 'locale', 'street', 'city', 'region', 'postal_code', 'country', 'company', 'job_title'] as const) {
+  for (const name of ['first_name', 'last_name', 'full_name', 'date_of_birth', 'gender', 'language', 'street', 'city', 'region', 'postal_code', 'country', 'company', 'job_title'] as const) {
     if (fields[name] !== undefined) traits[name] = fields[name];
   }
   for (const [name, value] of Object.entries(extra)) if (!Object.hasOwn(traits, name)) traits[name] = value;

@@ -58,7 +58,7 @@ describe('column names', () => {
       ZIP: 'postal_code',
       'Zip Code': 'postal_code',
       Country: 'country',
-      Language: 'locale',
+      Language: 'language',
       Company: 'company',
       Title: 'job_title',
       'Job Title': 'job_title',
