@@ -222,8 +222,9 @@ export async function main(argv: string[]): Promise<void> {
     .description('issue a key for a tenant; printed once')
     .requiredOption('--tenant <tenant>', 'tenant the key belongs to')
     .option('--sources <list>', 'sources the key may send, e.g. crm,pos (default: all)')
+    .option('--role <role>', 'what the key may do: ingest (send events), read (lookups, timelines, segments) or admin (everything) (default: ingest with --sources, else admin)')
     .option('--name <text>', 'what the key is for')
-    .action((options: { tenant: string; sources?: string; name?: string }) => runKeys({ create: options }));
+    .action((options: { tenant: string; sources?: string; role?: string; name?: string }) => runKeys({ create: options }));
   keys
     .command('list')
     .description('list issued keys (IDs, never the keys)')

@@ -4,20 +4,20 @@ import type { ToolPostgres } from '../platform/tool-postgres.ts';
 import { SOURCES } from '../schemas/types.ts';
 
 const line = (k: IssuedKey) =>
-  [k.key_id, k.tenant_id, k.sources?.join('+') ?? 'all sources', k.created_at, k.revoked_at ? `revoked ${k.revoked_at}` : 'active', k.name ?? ''].join('  ');
+  [k.key_id, k.tenant_id, k.role, k.sources?.join('+') ?? 'all sources', k.created_at, k.revoked_at ? `revoked ${k.revoked_at}` : 'active', k.name ?? ''].join('  ');
 
 export async function runKeysCommand(
   withPostgres: ToolPostgres,
-  action: { create?: { tenant: string; sources?: string; name?: string }; list?: { tenant?: string }; revoke?: { keyId: string } },
+  action: { create?: { tenant: string; sources?: string; role?: string; name?: string }; list?: { tenant?: string }; revoke?: { keyId: string } },
 ): Promise<number> {
   return withPostgres(async (postgres) => {
     const store = createKeyStore(postgres.pool, SOURCES);
     try {
       if (action.create) {
         const sources = action.create.sources ? action.create.sources.split(/[,+]/).map((s) => s.trim()).filter(Boolean) : null;
-        const { key, issued } = await store.create({ tenantId: action.create.tenant, sources, name: action.create.name ?? null });
+        const { key, issued } = await store.create({ tenantId: action.create.tenant, sources, role: action.create.role ?? null, name: action.create.name ?? null });
         process.stdout.write(
-          `${key}\n\nKey ${issued.key_id} for tenant ${issued.tenant_id} (${issued.sources?.join(', ') ?? 'all sources'}).\n` +
+          `${key}\n\nKey ${issued.key_id} for tenant ${issued.tenant_id}, role ${issued.role} (${issued.sources?.join(', ') ?? 'all sources'}).\n` +
             'Keep it now: only its digest is stored, it cannot be shown again.\n',
         );
       } else if (action.list) {

@@ -3,6 +3,7 @@
  * Each environment string is converted to the type of its default and checked;
  * a bad value stops start-up with an error that names the variable.
  */
+import { KEY_ROLES, isKeyRole, type KeyRole } from './key-roles.ts';
 
 export const defaults = {
   /** HTTP port of the ingest and read API. */
@@ -114,7 +115,7 @@ export const descriptions: Record<keyof Config, string> = {
   topicPrefix: 'prefix of every topic name',
   embeddedPartitions: 'partitions per topic of the embedded log',
   embeddedRetentionHours: 'hours the embedded log keeps messages every consumer group has read (dead letters are kept)',
-  apiKeys: '"key1:tenantA,key2:tenantB:crm+pos" (optional sources a key may send); unset in embedded mode: a dev key for tenant demo',
+  apiKeys: '"key1:tenantA,key2:tenantB:crm+pos,key3:tenantA:read" (optional sources a key may send, and its role: ingest, read or admin; without a role a key limited to sources is ingest, else admin); unset in embedded mode: a dev key for tenant demo',
   metricsPublic: 'GET /metrics answers without an API key (for Prometheus); false: it needs the key of any tenant. /healthz and /docs never need one',
   defaultRegion: 'ISO country used for phone numbers without a country code',
   batchSize: 'largest batch a pipeline stage handles at once',
@@ -216,29 +217,43 @@ export interface ApiKey {
   tenantId: string;
   /** Sources this key may send; every source when absent. */
   sources?: string[];
+  /** What the key may do; defaultRole(sources) when absent. */
+  role?: KeyRole;
 }
 
 const KEY_SOURCES = ['crm', 'pos', 'web', 'messaging'];
 
-/** Parses "key1:tenantA,key2:tenantB:crm+pos" (the optional third part limits the sources). */
+/**
+ * Parses "key1:tenantA,key2:tenantB:crm+pos,key3:tenantA:read": after the tenant, optionally the
+ * sources the key may send (joined by "+") and its role (ingest, read or admin), in either order.
+ */
 export function parseApiKeys(raw: string): ApiKey[] {
   if (!raw.trim()) return [];
   return raw.split(',').map((entry) => {
-    const [key, tenantId, sourceList, ...rest] = entry.trim().split(':');
-    if (!key || !tenantId || rest.length > 0 || sourceList === '') {
-      throw new ConfigError(environmentNames.apiKeys, 'each entry must be "key:tenant" or "key:tenant:source+source"');
+    const [key, tenantId, ...parts] = entry.trim().split(':');
+    if (!key || !tenantId || parts.length > 2 || parts.some((p) => p === '')) {
+      throw new ConfigError(environmentNames.apiKeys, 'each entry must be "key:tenant", optionally followed by ":source+source" and ":role" (ingest, read or admin)');
     }
     if (!/^[a-zA-Z0-9_-]{1,64}$/.test(tenantId)) {
       throw new ConfigError(environmentNames.apiKeys, `tenant "${tenantId}" may hold only letters, digits, "_" and "-"`);
     }
     if (key.length < 8) throw new ConfigError(environmentNames.apiKeys, 'a key must be at least 8 characters long');
-    if (sourceList === undefined) return { key, tenantId };
-    const sources = sourceList.split('+');
-    const unknown = sources.find((s) => !KEY_SOURCES.includes(s));
-    if (unknown !== undefined) {
-      throw new ConfigError(environmentNames.apiKeys, `unknown source "${unknown}", expected some of ${KEY_SOURCES.join(', ')} joined by "+"`);
+    const out: ApiKey = { key, tenantId };
+    for (const part of parts) {
+      if (isKeyRole(part)) {
+        if (out.role) throw new ConfigError(environmentNames.apiKeys, `a key has one role; got "${out.role}" and "${part}"`);
+        out.role = part;
+        continue;
+      }
+      if (out.sources) throw new ConfigError(environmentNames.apiKeys, `unknown role "${part}", expected one of ${KEY_ROLES.join(', ')}`);
+      const sources = part.split('+');
+      const unknown = sources.find((s) => !KEY_SOURCES.includes(s));
+      if (unknown !== undefined) {
+        throw new ConfigError(environmentNames.apiKeys, `unknown source or role "${unknown}", expected sources among ${KEY_SOURCES.join(', ')} joined by "+", or a role (${KEY_ROLES.join(', ')})`);
+      }
+      out.sources = sources;
     }
-    return { key, tenantId, sources };
+    return out;
   });
 }
 

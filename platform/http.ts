@@ -12,6 +12,7 @@ import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import type { StagesHealth } from './stage-health.ts';
 import { DOCS_PREFIX } from './openapi.ts';
+import { roleAllows, type KeyRole } from './key-roles.ts';
 import { MAX_JSON_DEPTH, badRequest, inputProblem, nestedDeeperThan } from './request-guards.ts';
 
 declare module 'fastify' {
@@ -21,6 +22,13 @@ declare module 'fastify' {
     allowedSources: string[] | null;
     /** False when the raw JSON body holds no \u0000 escape, so no string in it can hold a NUL. */
     bodyMayHoldNul: boolean;
+    /** The role of the request's key, and its public ID (for audits). */
+    keyRole: KeyRole;
+    keyId: string;
+  }
+  interface FastifyContextConfig {
+    /** The role a key needs for this route (x-c360-role of its operation in docs/openapi.yaml). */
+    role?: KeyRole;
   }
 }
 
@@ -75,6 +83,8 @@ export function createHttpServer(options: HttpOptions): FastifyInstance {
   app.decorateRequest('tenantId', '');
   app.decorateRequest('allowedSources', null);
   app.decorateRequest('bodyMayHoldNul', true);
+  app.decorateRequest('keyRole', 'ingest');
+  app.decorateRequest('keyId', '');
   // JSON as Fastify parses it (prototype poisoning refused), not nested deeper than a handler
   // can walk, noting on the way whether the raw text can hold a NUL character, which Postgres
   // text cannot store: most bodies need no search. The other bodies routes take (text, and the
@@ -102,6 +112,12 @@ export function createHttpServer(options: HttpOptions): FastifyInstance {
     }
     request.tenantId = found.tenantId;
     request.allowedSources = found.sources;
+    request.keyRole = found.role;
+    request.keyId = found.keyId;
+    const needed = request.routeOptions.config?.role;
+    if (needed && !roleAllows(found.role, needed)) {
+      return reply.code(403).send({ error: 'forbidden', message: `this API key has the role ${found.role}; ${request.method} ${request.routeOptions.url} needs ${needed}${needed === 'admin' ? '' : ' (or admin)'}` });
+    }
   });
 
   // Query and path parameters no handler can use, after the key: a caller without one gets 401.

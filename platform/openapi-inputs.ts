@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import YAML from 'yaml';
 import type { FastifyInstance } from 'fastify';
+import { KEY_ROLES, isKeyRole, type KeyRole } from './key-roles.ts';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -23,13 +24,15 @@ interface Parameter {
 }
 
 interface Document {
-  paths: Record<string, Record<string, { parameters?: unknown[] }>>;
+  paths: Record<string, Record<string, { parameters?: unknown[]; 'x-c360-role'?: unknown }>>;
   [key: string]: unknown;
 }
 
 export interface RouteInputs {
   querystring?: JsonSchema;
   params?: JsonSchema;
+  /** The role a key needs (x-c360-role). */
+  role?: KeyRole;
 }
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
@@ -83,21 +86,30 @@ export function routeInputsOf(documentPath: string): Map<string, RouteInputs> {
       const operation = operations[method];
       if (!operation) continue;
       const parameters = (operation.parameters ?? []).map((p) => deref(doc, p) as Parameter);
+      const role = operation['x-c360-role'];
+      if (role !== undefined && !isKeyRole(role)) throw new Error(`${method.toUpperCase()} ${route}: x-c360-role "${String(role)}" is not a role (${KEY_ROLES.join(', ')})`);
       out.set(`${method.toUpperCase()} ${url}`, {
         querystring: objectSchema(doc, parameters.filter((p) => p.in === 'query')),
         params: objectSchema(doc, parameters.filter((p) => p.in === 'path')),
+        role,
       });
     }
   }
   return out;
 }
 
-/** Gives each route registered after this call the schemas of its documented parameters. */
+/**
+ * Gives each route registered after this call the schemas of its documented parameters and the
+ * role its operation names. A /v1 route that names no role does not start: every route states it.
+ */
 export function checkRouteInputs(app: FastifyInstance, inputs: Map<string, RouteInputs>): void {
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {
-      const found = inputs.get(`${method} ${route.url}`);
+      // Fastify answers HEAD with the GET route's handler: it needs what the GET needs.
+      const found = inputs.get(`${method === 'HEAD' ? 'GET' : method} ${route.url}`);
+      if (route.url.startsWith('/v1/') && !found?.role) throw new Error(`${method} ${route.url} states no role: give its operation x-c360-role in docs/openapi.yaml`);
       if (!found) continue;
+      route.config = { ...(route.config ?? {}), role: found.role };
       const schema = { ...(route.schema ?? {}) } as Record<string, unknown>;
       if (found.querystring && !schema.querystring) schema.querystring = found.querystring;
       if (found.params && !schema.params) schema.params = found.params;

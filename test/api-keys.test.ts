@@ -66,6 +66,20 @@ describe('issued API keys', () => {
     await waitFor(async () => (await t.request('POST', '/v1/events', key, [event('k3', 'crm')])).status === 401, 20_000, 'the revoked key refused');
   });
 
+  it('issues a key with a role, which the routes hold it to', async () => {
+    const created = await cli('create', '--tenant', 'tenant_a', '--role', 'read', '--name', 'marketing tool');
+    const key = created.stdout.split('\n')[0]!.trim();
+    expect(created.stdout).toContain('role read');
+    expect((await t.request('GET', '/v1/segments', key)).status).toBe(200);
+    expect((await t.request('POST', '/v1/events', key, [event('r1', 'crm')])).body).toMatchObject({ error: 'forbidden' });
+    expect((await t.request('POST', '/v1/sql', key, { query: 'SELECT 1' })).status).toBe(403);
+    // Without --role: a key limited to sources sends events only.
+    const ingest = (await cli('create', '--tenant', 'tenant_a', '--sources', 'pos')).stdout.split('\n')[0]!.trim();
+    expect((await t.request('GET', '/v1/segments', ingest)).status).toBe(403);
+    expect((await cli('list', '--tenant', 'tenant_a')).stdout).toMatch(/ read  all sources /);
+    await expect(cli('create', '--tenant', 'tenant_a', '--role', 'owner')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('unknown role owner') });
+  });
+
   it('refuses unknown keys, unknown sources and bad tenants with a clear message', async () => {
     expect((await t.request('POST', '/v1/events', 'c360_000000000000_nope', [event('x', 'crm')])).status).toBe(401);
     await expect(cli('create', '--tenant', 'tenant_a', '--sources', 'fax')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('unknown source fax') });

@@ -14,8 +14,11 @@ import { createTestDatabase, silentLogger, uniqueName, type TestDatabase } from 
 
 export const KEY_A = 'key_tenant_a_0001';
 export const KEY_B = 'key_tenant_b_0002';
-/** A key of tenant A that may send only POS events. */
+/** A key of tenant A that may send only POS events (role ingest, as a key limited to sources is). */
 export const KEY_A_POS = 'key_tenant_a_pos_3';
+/** Keys of tenant A with the roles read and ingest (every source). KEY_A is admin. */
+export const KEY_A_READ = 'key_tenant_a_read_4';
+export const KEY_A_INGEST = 'key_tenant_a_ingest_5';
 
 export interface TestRuntime {
   runtime: Runtime;
@@ -35,7 +38,7 @@ export async function startTestRuntime(overrides: Partial<Config> = {}): Promise
       dataDir,
       port: 0,
       host: '127.0.0.1',
-      apiKeys: `${KEY_A}:tenant_a,${KEY_B}:tenant_b,${KEY_A_POS}:tenant_a:pos`,
+      apiKeys: `${KEY_A}:tenant_a,${KEY_B}:tenant_b,${KEY_A_POS}:tenant_a:pos,${KEY_A_READ}:tenant_a:read,${KEY_A_INGEST}:tenant_a:ingest`,
       clickhouseDatabase: uniqueName('c360_test'),
       topicPrefix: uniqueName('c360test'),
       retryInitialMs: 50,

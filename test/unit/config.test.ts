@@ -180,19 +180,29 @@ describe('parseApiKeys', () => {
     ['no tenant', 'abcdefgh1'],
     ['empty tenant', 'abcdefgh1:'],
     ['empty key', ':acme'],
-    ['too many parts', 'abcdefgh1:acme:crm:extra'],
+    ['too many parts', 'abcdefgh1:acme:crm:read:extra'],
     ['an empty source list', 'abcdefgh1:acme:'],
     ['empty entry', 'abcdefgh1:acme,'],
   ])('rejects an entry with %s', (_what, raw) => {
     const error = configErrorOf(() => parseApiKeys(raw));
     expect(error.key).toBe('C360_API_KEYS');
-    expect(error.message).toBe('config C360_API_KEYS: each entry must be "key:tenant" or "key:tenant:source+source"');
+    expect(error.message).toBe('config C360_API_KEYS: each entry must be "key:tenant", optionally followed by ":source+source" and ":role" (ingest, read or admin)');
   });
 
   it('parses the sources a key may send, and refuses unknown ones', () => {
     expect(parseApiKeys('abcdefgh1:acme:crm+pos')).toEqual([{ key: 'abcdefgh1', tenantId: 'acme', sources: ['crm', 'pos'] }]);
     const error = configErrorOf(() => parseApiKeys('abcdefgh1:acme:crm+fax'));
-    expect(error.message).toBe('config C360_API_KEYS: unknown source "fax", expected some of crm, pos, web, messaging joined by "+"');
+    expect(error.message).toBe('config C360_API_KEYS: unknown source or role "fax", expected sources among crm, pos, web, messaging joined by "+", or a role (ingest, read, admin)');
+  });
+
+  it('parses the role of a key, before or after its sources, and refuses a second one', () => {
+    expect(parseApiKeys('abcdefgh1:acme:read,abcdefgh2:acme:pos:ingest,abcdefgh3:acme:admin:crm')).toEqual([
+      { key: 'abcdefgh1', tenantId: 'acme', role: 'read' },
+      { key: 'abcdefgh2', tenantId: 'acme', sources: ['pos'], role: 'ingest' },
+      { key: 'abcdefgh3', tenantId: 'acme', sources: ['crm'], role: 'admin' },
+    ]);
+    expect(configErrorOf(() => parseApiKeys('abcdefgh1:acme:read:admin')).message).toContain('a key has one role');
+    expect(configErrorOf(() => parseApiKeys('abcdefgh1:acme:crm:owner')).message).toContain('unknown role "owner"');
   });
 
   it('rejects a key shorter than 8 characters', () => {
