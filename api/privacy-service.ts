@@ -30,14 +30,14 @@ export interface PrivacyDeps {
 export function createPrivacyService(deps: PrivacyDeps) {
   return {
     /** Everything held about the person of a profile ID (audited); null when there is no such profile. */
-    async exportPerson(tenantId: string, customer360Id: string) {
+    async exportPerson(tenantId: string, customer360Id: string, requestedBy: string | null = null) {
       const profile = await deps.graph.profileById(tenantId, customer360Id);
       if (!profile) return null;
       const ids = [profile.customer360_id, ...profile.merged_ids];
       const [graph, warehouse] = await Promise.all([graphRecordsOf(deps.pool, tenantId, ids), warehouseRowsOf(deps.clickhouse, tenantId, ids)]);
       await deps.pool.query(
-        "INSERT INTO privacy_requests (tenant_id, kind, customer360_id, completed_at, summary) VALUES ($1, 'export', $2, now(), $3)",
-        [tenantId, profile.customer360_id, JSON.stringify({ profiles: ids.length, events: warehouse.events.length, identifiers: graph.identifiers.length })],
+        "INSERT INTO privacy_requests (tenant_id, kind, customer360_id, requested_by, completed_at, summary) VALUES ($1, 'export', $2, $3, now(), $4)",
+        [tenantId, profile.customer360_id, requestedBy, JSON.stringify({ profiles: ids.length, events: warehouse.events.length, identifiers: graph.identifiers.length })],
       );
       return { exported_at: new Date().toISOString(), profile, ...graph, ...warehouse };
     },
@@ -45,9 +45,9 @@ export function createPrivacyService(deps: PrivacyDeps) {
     /**
      * Erases the person of a profile ID (the profile and every profile merged into it) from
      * Postgres and ClickHouse, keeping digests to suppress a replay; null when there is no such
-     * profile. Returns counts.
+     * profile. Returns counts. `requestedBy`: the API key's public ID, kept in the audit row.
      */
-    async erasePerson(tenantId: string, customer360Id: string): Promise<Record<string, number> | null> {
+    async erasePerson(tenantId: string, customer360Id: string, requestedBy: string | null = null): Promise<Record<string, number> | null> {
       const profile = await deps.graph.profileById(tenantId, customer360Id);
       if (!profile) return null;
       const ids = [profile.customer360_id, ...profile.merged_ids];
@@ -57,8 +57,8 @@ export function createPrivacyService(deps: PrivacyDeps) {
       try {
         await client.query('BEGIN');
         const request = await client.query<{ id: string }>(
-          "INSERT INTO privacy_requests (tenant_id, kind, customer360_id) VALUES ($1, 'erase', $2) RETURNING id",
-          [tenantId, profile.customer360_id],
+          "INSERT INTO privacy_requests (tenant_id, kind, customer360_id, requested_by) VALUES ($1, 'erase', $2, $3) RETURNING id",
+          [tenantId, profile.customer360_id, requestedBy],
         );
         const requestId = request.rows[0]!.id;
         const graph = await eraseFromGraph(client, tenantId, ids, requestId);

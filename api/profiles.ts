@@ -158,7 +158,7 @@ export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRoutesD
     const reason = typeof body.reason === 'string' ? body.reason.slice(0, 500) : null;
     let changes: ProfileChange[];
     try {
-      changes = await deps.graph.split(request.tenantId, request.params.id, body.merged_id, reason);
+      changes = await deps.graph.split(request.tenantId, request.params.id, body.merged_id, reason, request.keyId || null);
     } catch (error) {
       if (error instanceof SplitError) return reply.code(error.message === 'no such profile' ? 404 : 409).send({ error: 'cannot_split', message: error.message });
       throw error;

@@ -216,8 +216,8 @@ export function createGraphStore(pool: pg.Pool) {
      * Splits a merged-away profile off its survivor, from the audit of the merge (split-profile.ts).
      * Returns the changes of both profiles, to publish.
      */
-    async split(tenantId: string, survivorId: string, mergedId: string, reason: string | null): Promise<ProfileChange[]> {
-      return splitProfile(pool, { rulesOf: (t) => rulesOf(pool, t), changeOf }, tenantId, survivorId, mergedId, reason);
+    async split(tenantId: string, survivorId: string, mergedId: string, reason: string | null, requestedBy: string | null = null): Promise<ProfileChange[]> {
+      return splitProfile(pool, { rulesOf: (t) => rulesOf(pool, t), changeOf }, tenantId, survivorId, mergedId, reason, requestedBy);
     },
 
     /** A tenant's identity settings (cached for 30 s). */

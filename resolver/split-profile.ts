@@ -22,7 +22,7 @@ export interface SplitDeps {
  * merged profile brought (counts subtracted) and keeps everything seen since, then both
  * survive their fields again. Returns the changes of both profiles, to publish.
  */
-export async function splitProfile(pool: pg.Pool, deps: SplitDeps, tenantId: string, survivorId: string, mergedId: string, reason: string | null): Promise<ProfileChange[]> {
+export async function splitProfile(pool: pg.Pool, deps: SplitDeps, tenantId: string, survivorId: string, mergedId: string, reason: string | null, requestedBy: string | null = null): Promise<ProfileChange[]> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -73,7 +73,7 @@ export async function splitProfile(pool: pg.Pool, deps: SplitDeps, tenantId: str
     // Consent versions of both, from what each holds now.
     for (const id of ids) await renumberConsent(client, tenantId, id);
     await client.query('UPDATE profile_merges SET split_at = $2 WHERE id = $1', [row.id, now]);
-    await client.query('INSERT INTO profile_splits (tenant_id, survivor_id, restored_id, merge_id, reason) VALUES ($1, $2, $3, $4, $5)', [tenantId, survivorId, mergedId, row.id, reason]);
+    await client.query('INSERT INTO profile_splits (tenant_id, survivor_id, restored_id, merge_id, reason, requested_by) VALUES ($1, $2, $3, $4, $5, $6)', [tenantId, survivorId, mergedId, row.id, reason, requestedBy]);
     await client.query('INSERT INTO merge_exclusions (tenant_id, profile_a, profile_b) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [tenantId, ids[0], ids[1]]);
     const changes = [await deps.changeOf(client, tenantId, survivorId, 'split', [mergedId]), await deps.changeOf(client, tenantId, mergedId, 'split', [survivorId])];
     await bumpEpoch(client, tenantId);

@@ -92,8 +92,10 @@ describe('data-subject requests', () => {
     expect((await t.request('GET', `/v1/profiles/${before.customer360_id}`, KEY_A)).status).toBe(404);
     expect((await t.request('GET', '/v1/segments/shoppers', KEY_A)).body.members).toBe(0);
     // Audited, with counts only.
-    const audit = await t.db.pool.query("SELECT kind, summary::text AS summary FROM privacy_requests WHERE tenant_id = 'tenant_a' ORDER BY id");
+    const audit = await t.db.pool.query("SELECT kind, requested_by, summary::text AS summary FROM privacy_requests WHERE tenant_id = 'tenant_a' ORDER BY id");
     expect(audit.rows.map((r) => r.kind)).toEqual(['export', 'erase']);
+    // Which key asked, by its public ID (a configured key: "config-" and the start of its digest).
+    expect(audit.rows.map((r) => r.requested_by)).toEqual([expect.stringMatching(/^config-[0-9a-f]{12}$/), audit.rows[0]!.requested_by]);
     expect(audit.rows.some((r) => /erin|quist|0177/i.test(r.summary))).toBe(false);
 
     // A replay of the old events (and a new one carrying her phone) brings nothing back.

@@ -55,6 +55,9 @@ describe('split (unmerge)', () => {
 
     const split = await t.request('POST', `/v1/profiles/${survivor}/split`, KEY_A, { merged_id: mergedAway, reason: 'two people, one phone' });
     expect(split.status).toBe(200);
+    // Audited with the key that asked, by its public ID.
+    const audit = await t.db.pool.query('SELECT reason, requested_by FROM profile_splits WHERE survivor_id = $1 AND restored_id = $2', [survivor, mergedAway]);
+    expect(audit.rows).toEqual([{ reason: 'two people, one phone', requested_by: expect.stringMatching(/^config-[0-9a-f]{12}$/) }]);
     expect(split.body.restored).toMatchObject({ customer360_id: mergedAway, phones: [phone], emails: [] });
     expect(split.body.survivor).toMatchObject({ customer360_id: survivor, phones: [], emails: ['split-a@mail.test'], merged_ids: [] });
     expect((await profile(`phone=${encodeURIComponent(phone)}`)).customer360_id).toBe(mergedAway);
