@@ -37,6 +37,7 @@ import { registerBlocklistRoutes } from '../api/blocklist.ts';
 import { registerCustomerSegmentRoutes } from '../api/segments.ts';
 import { registerPrivacyRoutes } from '../api/privacy.ts';
 import { registerSqlEndpoint } from '../api/sql.ts';
+import { registerOrderRoutes } from '../api/orders.ts';
 import { registerConsentRoutes } from '../api/consent.ts';
 import { createPrivacyService } from '../api/privacy-service.ts';
 import { suppressedEvents } from '../resolver/suppression.ts';
@@ -222,6 +223,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
       if (services.has('api')) {
         registerCustomerSegmentRoutes(app, { segments: segments!, clickhouse: clickhouse! });
         registerSqlEndpoint(app, { clickhouse: clickhouse! });
+        registerOrderRoutes(app, { clickhouse: clickhouse!, graph: graph! });
         registerConsentRoutes(app, { graph: graph!, ingest });
         registerPrivacyRoutes(app, { privacy: createPrivacyService({ pool: postgres!.pool, clickhouse: clickhouse!, graph: graph! }) });
         registerBlocklistRoutes(app, { blocklists: blocklists!, graph: graph!, defaultRegion: config.defaultRegion });

@@ -6,3 +6,4 @@ export { SqlRefusal, guardedStatement, loadSqlCatalog, type SqlCatalog } from '.
 export { MAX_TIMELINE_PAGE, createTimelineReader, decodeCursor } from './timeline.ts';
 export { type WarehouseWriter } from './writer.ts';
 export { eraseFromWarehouse, warehouseRowsOf } from './person-rows.ts';
+export { orderOf, type OrderRow } from './orders.ts';
