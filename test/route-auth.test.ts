@@ -111,6 +111,7 @@ describe('authentication on the matched route', () => {
   const pathOf = (url: string) => {
     if (url.startsWith('/v1/profiles/:id')) return url.replace(':id', profileId);
     if (url.startsWith('/v1/segments/:id')) return url.replace(':id', SEGMENT_A);
+    if (url === '/v1/orders/:order_id') return '/v1/orders/auth-order-1';
     if (url === '/docs/static/*') return '/docs/static/swagger-ui.css';
     if (url === '/docs/*') return '/docs/openapi.yaml';
     if (/[:*]/.test(url)) throw new Error(`no sample value for the parameters of ${url}: add one to this test`);
