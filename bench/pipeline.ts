@@ -39,7 +39,7 @@ import { benchEvents } from './events.ts';
 import { now } from './load.ts';
 import { CLIENTS, EVENTS_PER_POST, pipelineRun, type PipelineRun } from './pipeline-run.ts';
 import { report, type PathResult } from './pipeline-report.ts';
-import { MemorySampler, Progress, freePort, num } from './util.ts';
+import { MemorySampler, Progress, cleanUpOnInterrupt, cleanupAll, freePort, num, type Cleanup } from './util.ts';
 
 const WARMUP_EVENTS = 500;
 /** Fewest events per run when the time budget cuts --events down. */
@@ -53,21 +53,12 @@ export interface BenchOptions {
   runs: number;
 }
 
-type Cleanup = () => Promise<void>;
-
 /** What one bench invocation shares between its steps: progress on stderr, the logger and what to stop at the end. */
 interface BenchContext {
   progress: Progress;
   logger: Logger;
   /** Run last first by cleanupAll. */
   cleanups: Cleanup[];
-}
-
-async function cleanupAll(cleanups: Cleanup[]): Promise<void> {
-  while (cleanups.length) {
-    const cleanup = cleanups.pop()!;
-    await cleanup().catch((error) => process.stderr.write(`bench: cleanup failed: ${(error as Error).message}\n`));
-  }
 }
 
 function tempDir(cleanups: Cleanup[], label: string): string {
@@ -289,16 +280,7 @@ export async function runBenchmarks(options: BenchOptions): Promise<void> {
   let brokerName = 'Kafka broker';
   const memory = new MemorySampler();
   memory.start();
-  let interrupted = false;
-  const onSignal = () => {
-    if (interrupted) return;
-    interrupted = true;
-    progress.stop();
-    process.stderr.write('bench: interrupted, stopping the runtimes and the broker\n');
-    void cleanupAll(context.cleanups).finally(() => process.exit(130));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stopHandlingSignals = cleanUpOnInterrupt(progress, context.cleanups, 'stopping the runtimes and the broker');
 
   progress.note(
     `${num(options.events)} events per run, ${options.runs} run(s) per path, ${CLIENTS} HTTP clients x ${EVENTS_PER_POST} events per POST` +
@@ -315,8 +297,7 @@ export async function runBenchmarks(options: BenchOptions): Promise<void> {
     await cleanupAll(context.cleanups);
     memory.sample();
     memory.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopHandlingSignals();
   }
   const wallSeconds = (Date.now() - budget.startedAt) / 1000;
   report({ options, budgetSeconds: budget.seconds, brokerName, memory, wallSeconds }, embedded, kafka);

@@ -303,3 +303,34 @@ export async function withListenerHeadroom<T>(work: () => Promise<T>): Promise<T
     EventEmitter.defaultMaxListeners = previous;
   }
 }
+
+export type Cleanup = () => Promise<void>;
+
+/** Runs the cleanups, last added first; a failing one is reported and the rest still run. */
+export async function cleanupAll(cleanups: Cleanup[]): Promise<void> {
+  while (cleanups.length) {
+    const cleanup = cleanups.pop()!;
+    await cleanup().catch((error) => process.stderr.write(`bench: cleanup failed: ${(error as Error).message}\n`));
+  }
+}
+
+/**
+ * On SIGINT or SIGTERM (once): stops the progress line, says `stopping`, runs the cleanups and
+ * exits 130. Returns the function that removes the handlers when the bench ends normally.
+ */
+export function cleanUpOnInterrupt(progress: Progress, cleanups: Cleanup[], stopping: string): () => void {
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) return;
+    interrupted = true;
+    progress.stop();
+    process.stderr.write(`bench: interrupted, ${stopping}\n`);
+    void cleanupAll(cleanups).finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}

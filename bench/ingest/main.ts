@@ -34,7 +34,7 @@ import { encodeBaselineMessages } from '../baselines.ts';
 import { startBenchBroker } from '../bench-broker.ts';
 import { batchesOf } from '../events.ts';
 import { now } from '../load.ts';
-import { MemorySampler, Progress, childRunning, childrenOf, num } from '../util.ts';
+import { MemorySampler, Progress, childRunning, childrenOf, cleanUpOnInterrupt, cleanupAll, num, type Cleanup } from '../util.ts';
 import { POOL_EVENTS } from './constants.ts';
 import { ingestEvents } from './event-pool.ts';
 import { cores, failures, ms, ratio, us } from './format.ts';
@@ -44,16 +44,6 @@ import { parseOptions } from './options.ts';
 import { connectRawProducer, measureRaw, rawBatchesOf } from './raw-kafkajs.ts';
 import { report, type Run } from './report.ts';
 import { createPipelineTopics, ingestOnlyConfig, startIngestProcesses, startIngestRuntime } from './server.ts';
-
-type Cleanup = () => Promise<void>;
-
-/** Runs the cleanups, last added first; a failing one is reported and the rest still run. */
-async function cleanupAll(cleanups: Cleanup[]): Promise<void> {
-  while (cleanups.length) {
-    const cleanup = cleanups.pop()!;
-    await cleanup().catch((error) => process.stderr.write(`bench: cleanup failed: ${(error as Error).message}\n`));
-  }
-}
 
 function showProgress(progress: Progress, run: number, runs: number, live: Live): void {
   progress.set(() => {
@@ -81,16 +71,7 @@ export async function main(argv: string[]): Promise<number> {
   let brokerName = 'Kafka broker';
   const memory = new MemorySampler();
   memory.start();
-  let interrupted = false;
-  const onSignal = () => {
-    if (interrupted) return;
-    interrupted = true;
-    progress.stop();
-    process.stderr.write('bench: interrupted, stopping the runtime and the broker\n');
-    void cleanupAll(cleanups).finally(() => process.exit(130));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stopHandlingSignals = cleanUpOnInterrupt(progress, cleanups, 'stopping the runtime and the broker');
 
   const notes: string[] = [];
   const runs: Run[] = [];
@@ -188,8 +169,7 @@ export async function main(argv: string[]): Promise<number> {
     await cleanupAll(cleanups);
     memory.sample();
     memory.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopHandlingSignals();
   }
   const ok = report({ options, runs, jsonBytesPerEvent, avroBytesPerEvent, memory, wallSeconds: (Date.now() - startedAt) / 1000, notes, brokerName });
   return ok ? 0 : 1;
