@@ -115,6 +115,12 @@ export function createGraphStore(pool: pg.Pool) {
       contact: view,
       traits: view.traits,
       deleted: view.deleted_at !== null,
+      crm: {
+        tags: view.tags,
+        crm_status: view.crm_status,
+        crm_lifecycle_stage: view.crm_lifecycle_stage,
+        crm_lifecycle_changed_at: view.crm_lifecycle_changed_at === null ? null : Date.parse(view.crm_lifecycle_changed_at),
+      },
     });
   }
 

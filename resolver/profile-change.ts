@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ProfileChange, ProfileChangeKind } from '../schemas/types.ts';
+import type { ProfileCrm } from './crm-state.ts';
 import type { Identifier } from './identifiers.ts';
 
 export interface ProfileContact {
@@ -37,6 +38,7 @@ export function profileChange(args: {
   contact: ProfileContact;
   traits: Record<string, string>;
   deleted: boolean;
+  crm: ProfileCrm;
 }): ProfileChange {
   return {
     change_id: randomUUID(),
@@ -53,5 +55,9 @@ export function profileChange(args: {
     traits: args.traits,
     created_at: args.createdAt,
     deleted: args.deleted,
+    tags: args.crm.tags,
+    crm_status: args.crm.crm_status,
+    crm_lifecycle_stage: args.crm.crm_lifecycle_stage,
+    crm_lifecycle_changed_at: args.crm.crm_lifecycle_changed_at,
   };
 }

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
+import { crmStateFromJson, profileCrmOf, type CrmLifecycleStage } from './crm-state.ts';
 import type { Identifier } from './identifiers.ts';
 import { contactOf } from './profile-change.ts';
 
@@ -22,6 +23,11 @@ export interface ProfileView {
   merged_ids: string[];
   /** When the profile was soft-deleted (hidden from lookups, kept with its orders); null when active. */
   deleted_at: string | null;
+  /** CRM state (resolver/crm-state.ts): every tag of its CRM records, and the status and stage the CRM stated last. */
+  tags: string[];
+  crm_status: string | null;
+  crm_lifecycle_stage: CrmLifecycleStage | null;
+  crm_lifecycle_changed_at: string | null;
   /** Current marketing consent per scope (the latest change by time). */
   consent: Record<string, { status: 'granted' | 'revoked'; policy_version: string | null; occurred_at: string; source: string; version: number }>;
 }
@@ -34,8 +40,8 @@ interface ViewRow {
   version: string | number;
   traits: Record<string, { value: string }>;
   deleted_at: Date | null;
-  /** [type, source, value], most recently seen first. */
-  ids: [Identifier['type'], string, string][];
+  /** [type, source, value, crm_state], most recently seen first. */
+  ids: [Identifier['type'], string, string, unknown][];
   consent: { scope: string; status: 'granted' | 'revoked'; policy_version: string | null; occurred_at: string; source: string; version: number }[];
   merged_ids: string[];
   summary: Record<string, unknown> | null;
@@ -63,7 +69,7 @@ export async function readView(
      cur AS (SELECT ${options.follow ? 'coalesce(p.merged_into, p.customer360_id)' : 'p.customer360_id'} AS id
              FROM profiles p JOIN start s ON p.tenant_id = $1 AND p.customer360_id = s.id)
      SELECT p.customer360_id, p.created_at, p.updated_at, p.version, p.traits, p.deleted_at,
-       (SELECT coalesce(json_agg(json_build_array(i.type, i.source, i.value) ORDER BY i.last_seen DESC, i.seen_count DESC, i.value), '[]')
+       (SELECT coalesce(json_agg(json_build_array(i.type, i.source, i.value, i.crm_state) ORDER BY i.last_seen DESC, i.seen_count DESC, i.value), '[]')
           FROM identifiers i WHERE i.tenant_id = $1 AND i.customer360_id = p.customer360_id) AS ids,
        (SELECT coalesce(json_agg(c ORDER BY c.scope), '[]') FROM (
           SELECT DISTINCT ON (scope) scope, status, policy_version, occurred_at, source, version FROM consent_records
@@ -79,6 +85,7 @@ export async function readView(
   const row = rows[0];
   if (!row) return null;
   const contact = contactOf(row.ids.map(([type, source, value]) => ({ type, source, value })));
+  const crm = profileCrmOf(row.ids.map(([, , , state]) => crmStateFromJson(state)));
   return {
     customer360_id: row.customer360_id,
     tenant_id: params[0] as string,
@@ -88,6 +95,10 @@ export async function readView(
     ...contact,
     traits: Object.fromEntries(Object.entries(row.traits).map(([k, v]) => [k, v.value])),
     merged_ids: row.merged_ids,
+    tags: crm.tags,
+    crm_status: crm.crm_status,
+    crm_lifecycle_stage: crm.crm_lifecycle_stage,
+    crm_lifecycle_changed_at: crm.crm_lifecycle_changed_at === null ? null : new Date(crm.crm_lifecycle_changed_at).toISOString(),
     deleted_at: row.deleted_at ? row.deleted_at.toISOString() : null,
     consent: Object.fromEntries(
       row.consent.map((c) => [

@@ -401,6 +401,14 @@ export interface ProfileChange {
   created_at: number;
   /** Soft-deleted: hidden from the active directory, kept with its orders. */
   deleted: boolean;
+  /** CRM tags: every tag of any of the profile's CRM records, sorted. */
+  tags: string[];
+  /** CRM status of the contact (of the CRM record that stated one last). */
+  crm_status: null | string;
+  /** Lifecycle stage the CRM states (SUBSCRIBER, LEAD, PROSPECT, CUSTOMER, MEMBER, ADVOCATE, CHURNED), beside the behavioural stage enrichment computes. */
+  crm_lifecycle_stage: null | string;
+  /** When the CRM's stage last moved. */
+  crm_lifecycle_changed_at: null | number;
 }
 
 /** Entered or left. */

@@ -49,6 +49,10 @@ function change(tenant: string, id: string, kind: ProfileChange['kind'], merged:
     traits: {},
     created_at: at('2026-01-01T00:00:00Z'),
     deleted: false,
+    tags: [],
+    crm_status: null,
+    crm_lifecycle_stage: null,
+    crm_lifecycle_changed_at: null,
   };
 }
 

@@ -83,6 +83,10 @@ export function createWarehouseWriter(ch: ClickHouseHandle) {
           traits: c.traits,
           merged_into: null,
           deleted: c.deleted ?? false,
+          tags: c.tags ?? [],
+          crm_status: c.crm_status ?? null,
+          crm_lifecycle_stage: c.crm_lifecycle_stage ?? null,
+          crm_lifecycle_changed_at: c.crm_lifecycle_changed_at == null ? null : clickhouseTime(c.crm_lifecycle_changed_at),
         });
         idMap.push({ tenant_id: c.tenant_id, profile_id: c.customer360_id, current_id: c.customer360_id, changed_at: clickhouseTime(c.changed_at) });
         // A split names the other profile in merged_ids: both are current again, nothing maps away.

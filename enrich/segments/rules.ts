@@ -445,8 +445,15 @@ export const CUSTOMER360_FIELDS: FieldCatalog = {
     type: 'enum',
     column: 'lifecycle_stage',
     values: ['SUBSCRIBER', 'LEAD', 'PROSPECT', 'CUSTOMER', 'MEMBER', 'ADVOCATE', 'CHURNED'],
-    description: 'CRM lifecycle stage',
+    description: 'lifecycle stage from behaviour (orders, activity), computed by enrichment',
   },
+  crm_lifecycle_stage: {
+    type: 'enum',
+    column: 'crm_lifecycle_stage',
+    values: ['SUBSCRIBER', 'LEAD', 'PROSPECT', 'CUSTOMER', 'MEMBER', 'ADVOCATE', 'CHURNED'],
+    description: 'lifecycle stage the CRM states',
+  },
+  crm_status: str('crm_status', 'CRM status of the contact (e.g. open, qualified)'),
   loyalty_tier: { type: 'enum', column: 'loyalty_tier', values: ['BRONZE', 'SILVER', 'GOLD', 'PLATINUM'], description: 'loyalty tier, from spend' },
   inactive_24m: { type: 'bool', column: 'inactive_24m', description: 'no activity for more than 24 months' },
 };

@@ -4,6 +4,7 @@
  * one repeatable-read transaction so they agree with each other and with the epoch read.
  */
 import type pg from 'pg';
+import { crmStateFromJson } from '../crm-state.ts';
 import { identifierKey, type IdentifierType } from '../identifiers.ts';
 import { historyOfRow, pairKey, type ProfileRow } from '../decide.ts';
 import type { PersonRecord } from '../fuzzy/person.ts';
@@ -63,13 +64,13 @@ export async function loadTenantState(pool: pg.Pool, tenantId: string): Promise<
       if (profile) profile.absorbed = list.sort();
     }
 
-    const identifiers = await q<{ customer360_id: string; type: IdentifierType; source: string; value: string; first_seen: Date; last_seen: Date; seen_count: string }>(
-      'SELECT customer360_id, type, source, value, first_seen, last_seen, seen_count FROM identifiers WHERE tenant_id = $1',
+    const identifiers = await q<{ customer360_id: string; type: IdentifierType; source: string; value: string; first_seen: Date; last_seen: Date; seen_count: string; crm_state: unknown }>(
+      'SELECT customer360_id, type, source, value, first_seen, last_seen, seen_count, crm_state FROM identifiers WHERE tenant_id = $1',
     );
     for (const r of identifiers) {
       const profile = state.profiles.get(r.customer360_id);
       if (!profile) continue;
-      const identifier = { type: r.type, source: r.source, value: r.value, firstSeen: r.first_seen.getTime(), lastSeen: r.last_seen.getTime(), count: Number(r.seen_count) };
+      const identifier = { type: r.type, source: r.source, value: r.value, firstSeen: r.first_seen.getTime(), lastSeen: r.last_seen.getTime(), count: Number(r.seen_count), crm: crmStateFromJson(r.crm_state) };
       addIdentifier(state, profile, identifierKey(tenantId, identifier), identifier);
     }
     for (const r of await q<{ customer360_id: string; type: IdentifierType; source: string; value: string; first_seen: Date }>(

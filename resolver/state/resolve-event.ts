@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { ProfileChangeKind, RawEvent } from '../../schemas/types.ts';
 import { identifierKey, type Identifier, type IdentifierType } from '../identifiers.ts';
 import { allowedCandidates, blockedReasonOf, linkOf, pairKey, sameTraits, traitsOf } from '../decide.ts';
+import { profileCrmOf } from '../crm-state.ts';
 import type { PairScore } from '../fuzzy/model.ts';
 import { recordFingerprint } from '../fuzzy/of-event.ts';
 import type { PersonRecord } from '../fuzzy/person.ts';
@@ -18,6 +19,7 @@ import { matchRecord } from '../match/record.ts';
 import { byRecency, contactOf, profileChange } from '../profile-change.ts';
 import type { Resolution } from '../resolution.ts';
 import { recordValues, survive, type SurvivorshipRule } from '../survivorship.ts';
+import { applyCrmRecordEvent } from './crm-records.ts';
 import { mergeInto } from './merge-profiles.ts';
 import { addIdentifier, addRecord, addSharer, currentProfile, newProfile, oldestProfileFirst, profileOfEntity, type ProfileState, type TenantState } from './tenant-state.ts';
 import type { WriteSet } from './write-set.ts';
@@ -55,6 +57,7 @@ export function changeOfProfile(state: TenantState, profile: ProfileState, kind:
     version: Number(profile.version),
     createdAt: profile.created_at.getTime(),
     contact: contactOf([...profile.identifiers.values()].sort(byRecency)),
+    crm: profileCrmOf([...profile.identifiers.values()].map((i) => i.crm)),
     traits: Object.fromEntries(Object.entries(profile.traits).map(([k, v]) => [k, v.value])),
     deleted: profile.deleted_at !== null,
   });
@@ -187,6 +190,7 @@ export function resolveEvent(state: TenantState, input: EventInput, ctx: BatchCo
     }
     writes.identifiers.add(key);
   }
+  if (applyCrmRecordEvent(state, survivor, event, identifiers, writes)) changed = true;
 
   const values = traitsOf(event);
   if (Object.keys(values).length || mergedIds.length) {

@@ -12,6 +12,7 @@ import type { Identifier } from '../identifiers.ts';
 import type { ProfileRow } from '../decide.ts';
 import type { PersonRecord } from '../fuzzy/person.ts';
 import type { TraitHistory } from '../survivorship.ts';
+import type { CrmRecordState } from '../crm-state.ts';
 import { createEntityIndex, type EntityIndex } from '../match/entity-index.ts';
 import { createFrequencies, type Frequencies } from '../match/frequencies.ts';
 import { createScorer, defaultModel, estimateModel, type MatchModel, type Scorer } from '../match/entity-score.ts';
@@ -22,6 +23,8 @@ export interface IdentifierState extends Identifier {
   firstSeen: number;
   lastSeen: number;
   count: number;
+  /** A CRM record's tags, status and lifecycle stage (on its source record ID; resolver/crm-state.ts). */
+  crm?: CrmRecordState | null;
 }
 
 export interface ProfileState extends ProfileRow {

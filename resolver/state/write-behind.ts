@@ -67,15 +67,23 @@ export async function writeBehind(client: pg.PoolClient, state: TenantState, wri
   const identifiers = [...writes.identifiers].flatMap((key) => {
     const owner = state.owners.get(key);
     const held = owner === undefined ? undefined : state.profiles.get(owner)?.identifiers.get(key);
-    return held ? [[held.type, held.source, held.value, owner, new Date(held.firstSeen), new Date(held.lastSeen), held.count]] : [];
+    return held ? [[held.type, held.source, held.value, owner, new Date(held.firstSeen), new Date(held.lastSeen), held.count, held.crm ? JSON.stringify(held.crm) : null]] : [];
   });
   if (identifiers.length) {
     await q(
-      `INSERT INTO identifiers (tenant_id, type, source, value, customer360_id, first_seen, last_seen, seen_count)
-       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::uuid[], $6::timestamptz[], $7::timestamptz[], $8::bigint[])
+      `INSERT INTO identifiers (tenant_id, type, source, value, customer360_id, first_seen, last_seen, seen_count, crm_state)
+       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::uuid[], $6::timestamptz[], $7::timestamptz[], $8::bigint[], $9::jsonb[])
        ON CONFLICT (tenant_id, type, source, value) DO UPDATE SET customer360_id = EXCLUDED.customer360_id,
-         first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen, seen_count = EXCLUDED.seen_count`,
-      columns(identifiers, 7),
+         first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen, seen_count = EXCLUDED.seen_count, crm_state = EXCLUDED.crm_state`,
+      columns(identifiers, 8),
+    );
+  }
+  const detached = [...writes.detached].filter(([key]) => !state.owners.has(key)).map(([, i]) => [i.type, i.source, i.value]);
+  if (detached.length) {
+    await q(
+      `DELETE FROM identifiers i USING unnest($2::text[], $3::text[], $4::text[]) AS d(type, source, value)
+        WHERE i.tenant_id = $1 AND i.type = d.type AND i.source = d.source AND i.value = d.value`,
+      columns(detached, 3),
     );
   }
   if (writes.sharerKeys.size) {

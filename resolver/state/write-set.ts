@@ -1,5 +1,6 @@
 /** What a batch changed in a tenant's identity state, to be written behind in one transaction. */
 import type { MatchedRule, RawEvent } from '../../schemas/types.ts';
+import type { Identifier } from '../identifiers.ts';
 import type { PersonRecord } from '../fuzzy/person.ts';
 import type { MatchRecord } from '../match/record.ts';
 import type { ProfileState } from './tenant-state.ts';
@@ -13,6 +14,8 @@ export interface WriteSet {
   repointed: Set<string>;
   /** Identifier keys to write as the state now holds them. */
   identifiers: Set<string>;
+  /** Identifiers taken off their profile (a CRM record deleted), by key: deleted unless owned again by the end of the batch. */
+  detached: Map<string, Identifier>;
   /** Identifier keys whose sharers to write as the state now holds them. */
   sharerKeys: Set<string>;
   /** Profiles whose consent versions are numbered again (they took another's in a merge). */
@@ -32,6 +35,7 @@ export const emptyWriteSet = (): WriteSet => ({
   gone: new Map(),
   repointed: new Set(),
   identifiers: new Set(),
+  detached: new Map(),
   sharerKeys: new Set(),
   renumber: new Set(),
   records: [],
