@@ -14,11 +14,15 @@ import { eraseLogMessagesNaming } from '../platform/log-transport.ts';
 import { eraseFromGraph, graphRecordsOf, type GraphStore } from '../resolver/index.ts';
 import { eraseSummaries } from '../enrich/index.ts';
 import { eraseFromWarehouse, warehouseRowsOf } from '../warehouse/index.ts';
+import { idOnlyChange } from '../schemas/profile-changes.ts';
+import type { ProfileChange } from '../schemas/types.ts';
 
 export interface PrivacyDeps {
   pool: pg.Pool;
   clickhouse: ClickHouseHandle;
   graph: GraphStore;
+  /** Where the erased domain event goes (the profile-changes topic). */
+  publishChanges: (changes: ProfileChange[]) => Promise<void>;
 }
 
 /**
@@ -67,6 +71,9 @@ export function createPrivacyService(deps: PrivacyDeps) {
         // The embedded log: every message naming one of the person's events or profiles.
         counts.transport_log = await eraseLogMessagesNaming(client, [...eventIds, ...ids]);
         await client.query('UPDATE privacy_requests SET completed_at = now(), summary = $2 WHERE id = $1', [requestId, JSON.stringify({ ...counts, profiles: ids.length })]);
+        // Downstream systems erase too: every profile ID of the person, nothing else of them.
+        // Published before the commit: when it fails nothing is erased, and a retry publishes again.
+        await deps.publishChanges([idOnlyChange({ tenantId, customer360Id: profile.customer360_id, kind: 'erased', mergedIds: profile.merged_ids })]);
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);

@@ -27,6 +27,7 @@ import { createKeyStore } from '../platform/api-keys.ts';
 import { createCodec, type Codec } from '../schemas/codec.ts';
 import { schemaStoreFor } from '../schemas/schema-store.ts';
 import { allTopics, topicNames, type Topics } from '../schemas/topics.ts';
+import type { ProfileChange } from '../schemas/types.ts';
 import { createGraphStore } from '../resolver/graph-store.ts';
 import { createResolverStage } from '../resolver/stage.ts';
 import { createEnrichStage } from '../enrich/stage.ts';
@@ -167,6 +168,17 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
             },
           ]),
       });
+    // Profile changes published outside the resolver: soft deletes and splits (the API),
+    // erasures (privacy requests), loyalty tier changes (enrich).
+    const publishProfileChanges = async (changes: ProfileChange[]) => {
+      if (changes.length === 0) return;
+      await transport.send([
+        {
+          topic: topics.profileChanges,
+          messages: changes.map((c) => ({ key: `${c.tenant_id}:${c.customer360_id}`, value: codec.encode(topics.profileChanges, c) })),
+        },
+      ]);
+    };
     const subscriptions: Subscription[] = [];
     closers.push(async () => {
       await Promise.all(subscriptions.map((s) => s.stop()));
@@ -182,7 +194,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
       subscriptions.push(stages.at(-1)!);
     }
     if (services.has('enrich')) {
-      const aggregates = createAggregateComputer(clickhouse!, { models: createModelStore(clickhouse!), summaries: createSummaryStore(postgres!.pool) });
+      const aggregates = createAggregateComputer(clickhouse!, { models: createModelStore(clickhouse!), summaries: createSummaryStore(postgres!.pool), publishChanges: publishProfileChanges });
       const stage = createEnrichStage({ codec, topics, writer: createWarehouseWriter(clickhouse!), aggregates, segments: segments! });
       lagSources.push(stage);
       stages.push(await runStage(stage, stageOptions));
@@ -225,19 +237,13 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
         registerSqlEndpoint(app, { clickhouse: clickhouse! });
         registerOrderRoutes(app, { clickhouse: clickhouse!, graph: graph! });
         registerConsentRoutes(app, { graph: graph!, ingest });
-        registerPrivacyRoutes(app, { privacy: createPrivacyService({ pool: postgres!.pool, clickhouse: clickhouse!, graph: graph! }) });
+        registerPrivacyRoutes(app, { privacy: createPrivacyService({ pool: postgres!.pool, clickhouse: clickhouse!, graph: graph!, publishChanges: publishProfileChanges }) });
         registerBlocklistRoutes(app, { blocklists: blocklists!, graph: graph!, defaultRegion: config.defaultRegion });
         registerProfileRoutes(app, {
           graph: graph!,
           clickhouse: clickhouse!,
           defaultRegion: config.defaultRegion,
-          publishChanges: (changes) =>
-            transport.send([
-              {
-                topic: topics.profileChanges,
-                messages: changes.map((c) => ({ key: `${c.tenant_id}:${c.customer360_id}`, value: codec.encode(topics.profileChanges, c) })),
-              },
-            ]),
+          publishChanges: publishProfileChanges,
         });
       }
       const server = app;

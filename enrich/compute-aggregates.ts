@@ -34,6 +34,8 @@ import {
   type Scores,
 } from './aggregate-fields.ts';
 import type { SummaryStore } from './summaries.ts';
+import { loyaltyTierChanges } from './loyalty-tier-changes.ts';
+import type { ProfileChange } from '../schemas/types.ts';
 
 /** Event types weighted in the engagement score (scores/engagement.ts), support tickets included. */
 const ACTIVITY_WEIGHTS: Record<string, number> = {
@@ -44,8 +46,12 @@ const ACTIVITY_WEIGHTS: Record<string, number> = {
 /**
  * `models`: each tenant's BG/NBD and Gamma-Gamma models; with them, the scores are computed too.
  * `summaries`: the serving copy in Postgres that the read API answers from, written after ClickHouse.
+ * `publishChanges`: where loyalty_tier_changed events go (the profile-changes topic).
  */
-export function createAggregateComputer(ch: ClickHouseHandle, options: { models?: ModelStore; summaries?: SummaryStore } = {}) {
+export function createAggregateComputer(
+  ch: ClickHouseHandle,
+  options: { models?: ModelStore; summaries?: SummaryStore; publishChanges?: (changes: ProfileChange[]) => Promise<void> } = {},
+) {
   const db = ch.database;
   const columns = aggregateColumns();
   return {
@@ -151,7 +157,8 @@ export function createAggregateComputer(ch: ClickHouseHandle, options: { models?
           // The latest computation wins, whatever window it used.
           values: rows.map((r) => ({ tenant_id: tenantId, ...r, computed_at: clickhouseTime(computedAt) })),
         });
-        await options.summaries?.write(tenantId, rows, computedAt);
+        const publish = options.publishChanges;
+        await options.summaries?.write(tenantId, rows, computedAt, publish && ((moves) => publish(loyaltyTierChanges(tenantId, moves))));
       }
       return rows;
     },

@@ -6,6 +6,7 @@
 import type { Codec } from '../schemas/codec.ts';
 import { consumerGroup, type Topics } from '../schemas/topics.ts';
 import type { ProfileChange, ResolvedEvent } from '../schemas/types.ts';
+import { STATE_KINDS } from '../schemas/profile-changes.ts';
 import type { MessageOutcome, Stage } from '../platform/stage-runner.ts';
 import type { WarehouseWriter } from '../warehouse/index.ts';
 import type { AggregateComputer } from './compute-aggregates.ts';
@@ -52,7 +53,7 @@ export function createEnrichStage(deps: EnrichStageDeps): Stage {
         ids.add(id);
       };
       for (const e of events) touch(e.tenant_id, e.customer360_id);
-      for (const c of changes) touch(c.tenant_id, c.customer360_id);
+      for (const c of changes) if (STATE_KINDS.has(c.kind)) touch(c.tenant_id, c.customer360_id);
       for (const [tenant, ids] of touched) await refresh(tenant, [...ids], { reason: 'attributes changed' });
       return outcomes;
     },

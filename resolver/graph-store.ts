@@ -199,7 +199,7 @@ export function createGraphStore(pool: pg.Pool) {
           [tenantId, profile.customer360_id, deleted],
         );
         await bumpEpoch(client, tenantId);
-        const change = await changeOf(client, tenantId, profile.customer360_id, 'updated', []);
+        const change = await changeOf(client, tenantId, profile.customer360_id, deleted ? 'deleted' : 'restored', []);
         await client.query('COMMIT');
         return change;
       } catch (error) {

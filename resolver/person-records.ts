@@ -13,7 +13,7 @@ import { digestOf, identifierDigest } from './suppression.ts';
 export async function graphRecordsOf(pool: pg.Pool, tenantId: string, ids: string[]) {
   const q = (sql: string) => pool.query(sql, [tenantId, ids]);
   const [identifiers, links, records, consent, merges] = await Promise.all([
-    q('SELECT type, source, value, first_seen, last_seen, seen_count FROM identifiers WHERE tenant_id = $1 AND customer360_id = ANY($2::uuid[]) ORDER BY type, value'),
+    q('SELECT type, source, value, first_seen, last_seen, seen_count, crm_state FROM identifiers WHERE tenant_id = $1 AND customer360_id = ANY($2::uuid[]) ORDER BY type, value'),
     q('SELECT event_id, customer360_id, rule, confidence, evidence, linked_at FROM event_links WHERE tenant_id = $1 AND customer360_id = ANY($2::uuid[]) ORDER BY linked_at'),
     q('SELECT record, recorded_at FROM person_records WHERE tenant_id = $1 AND customer360_id = ANY($2::uuid[]) ORDER BY recorded_at'),
     q('SELECT scope, status, version, policy_version, occurred_at, source, ip, event_type, event_id, reason FROM consent_records WHERE tenant_id = $1 AND customer360_id = ANY($2::uuid[]) ORDER BY scope, version'),

@@ -39,6 +39,7 @@ export function profileChange(args: {
   traits: Record<string, string>;
   deleted: boolean;
   crm: ProfileCrm;
+  consent?: ProfileChange['consent'];
 }): ProfileChange {
   return {
     change_id: randomUUID(),
@@ -59,5 +60,15 @@ export function profileChange(args: {
     crm_status: args.crm.crm_status,
     crm_lifecycle_stage: args.crm.crm_lifecycle_stage,
     crm_lifecycle_changed_at: args.crm.crm_lifecycle_changed_at,
+    consent: args.consent ?? null,
+    loyalty: null,
   };
 }
+
+/** The same state as another domain event (registered, consent_updated after the change that brought it). */
+export const alsoAs = (change: ProfileChange, kind: ProfileChangeKind, extra: Pick<ProfileChange, 'consent'> = { consent: null }): ProfileChange => ({
+  ...change,
+  ...extra,
+  change_id: randomUUID(),
+  kind,
+});

@@ -11,4 +11,6 @@ export interface Resolution {
   evidence: Identifier[];
   /** The profile after the change; null when the event changed nothing (e.g. a redelivery). */
   change: ProfileChange | null;
+  /** Domain events the event made besides the change, published after it: registered, consent_updated. */
+  also: ProfileChange[];
 }

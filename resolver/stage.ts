@@ -59,8 +59,9 @@ export function createResolverStage(deps: ResolverStageDeps): Stage {
       (resolved as unknown as Record<string, unknown>)[event.type] = typed;
     }
     const outputs: Output[] = [];
-    if (resolution.change) {
-      outputs.push({ topic: deps.topics.profileChanges, key, value: await deps.codec.encode(deps.topics.profileChanges, resolution.change) });
+    // The change first, then the domain events it made (registered, consent_updated), in order on the profile's key.
+    for (const change of resolution.change ? [resolution.change, ...resolution.also] : resolution.also) {
+      outputs.push({ topic: deps.topics.profileChanges, key, value: await deps.codec.encode(deps.topics.profileChanges, change) });
     }
     outputs.push({ topic: deps.topics.resolved, key, value: await deps.codec.encode(deps.topics.resolved, resolved) });
     return outputs;

@@ -369,13 +369,42 @@ export interface ResolvedEvent {
   screen_viewed?: null | PageViewed;
 }
 
-export type ProfileChangeKind = 'created' | 'updated' | 'merged' | 'split';
+/** created, updated, merged (merged_ids: the profiles merged away), split (merged_ids: the other profile); deleted and restored (soft delete); erased (a data-subject erasure: customer360_id and merged_ids are every profile ID of the person, for downstream systems to erase too; no personal data); registered (the profile got its first auth user ID); consent_updated (consent: the new version); loyalty_tier_changed (loyalty: the new and previous tier). */
+export type ProfileChangeKind = 'created' | 'updated' | 'merged' | 'split' | 'deleted' | 'restored' | 'erased' | 'registered' | 'consent_updated' | 'loyalty_tier_changed';
 
-/** A profile was created, updated, merged or split. Carries the profile's state after the change. */
+export type ConsentUpdateStatus = 'granted' | 'revoked';
+
+/** The consent version a consent_updated event records. */
+export interface ConsentUpdate {
+  /** The scope: a channel (email, sms, push, whatsapp) or another scope the tenant configured. */
+  scope: string;
+  /** Granted or revoked. */
+  status: ConsentUpdateStatus;
+  /** Version of the policy the person agreed to or withdrew from. */
+  policy_version: null | string;
+  /** When the person gave or withdrew it. */
+  occurred_at: number;
+  /** The source system that recorded it. */
+  source: string;
+  /** The event that recorded it. */
+  event_id: string;
+}
+
+/** The tier a loyalty_tier_changed event moves to. */
+export interface LoyaltyTierChange {
+  /** The new tier (BRONZE, SILVER, GOLD, PLATINUM by default). */
+  tier: string;
+  /** The tier before. */
+  previous_tier: string;
+  /** Loyalty points balance at the change. */
+  points: number;
+}
+
+/** A domain event of a profile. created, updated, merged, split, deleted, restored, registered and consent_updated carry the profile's state after the change; erased and loyalty_tier_changed carry IDs only (and loyalty the tier), their state fields empty. */
 export interface ProfileChange {
   /** Unique ID of this change. */
   change_id: string;
-  /** What changed. */
+  /** What happened. */
   kind: ProfileChangeKind;
   /** Tenant of the profile. */
   tenant_id: string;
@@ -409,6 +438,10 @@ export interface ProfileChange {
   crm_lifecycle_stage: null | string;
   /** When the CRM's stage last moved. */
   crm_lifecycle_changed_at: null | number;
+  /** Set on consent_updated. */
+  consent: null | ConsentUpdate;
+  /** Set on loyalty_tier_changed. */
+  loyalty: null | LoyaltyTierChange;
 }
 
 /** Entered or left. */

@@ -53,6 +53,8 @@ function change(tenant: string, id: string, kind: ProfileChange['kind'], merged:
     crm_status: null,
     crm_lifecycle_stage: null,
     crm_lifecycle_changed_at: null,
+    consent: null,
+    loyalty: null,
   };
 }
 

@@ -3,6 +3,7 @@
  */
 import { clickhouseTime, type ClickHouseHandle } from '../platform/clickhouse.ts';
 import type { ProfileChange, ResolvedEvent } from '../schemas/types.ts';
+import { STATE_KINDS } from '../schemas/profile-changes.ts';
 import { minorUnitsPerMajor } from '../schemas/from-json.ts';
 
 
@@ -60,10 +61,11 @@ export function createWarehouseWriter(ch: ClickHouseHandle) {
     },
 
     async writeProfileChanges(changes: ProfileChange[]): Promise<void> {
-      if (changes.length === 0) return;
       const profiles: Record<string, unknown>[] = [];
       const idMap: Record<string, unknown>[] = [];
+      // Only the kinds that carry a state: erased and loyalty_tier_changed name a profile without it.
       for (const c of changes) {
+        if (!STATE_KINDS.has(c.kind)) continue;
         profiles.push({
           tenant_id: c.tenant_id,
           customer360_id: c.customer360_id,
@@ -113,6 +115,7 @@ export function createWarehouseWriter(ch: ClickHouseHandle) {
           });
         }
       }
+      if (profiles.length === 0) return;
       await Promise.all([
         ch.client.insert({ table: `${db}.profile_id_map`, format: 'JSONEachRow', values: idMap }),
         ch.client.insert({ table: `${db}.profiles`, format: 'JSONEachRow', values: profiles }),

@@ -6,7 +6,7 @@
  * write set; nothing here waits on a database.
  */
 import { randomUUID } from 'node:crypto';
-import type { ProfileChangeKind, RawEvent } from '../../schemas/types.ts';
+import type { ProfileChange, ProfileChangeKind, RawEvent } from '../../schemas/types.ts';
 import { identifierKey, type Identifier, type IdentifierType } from '../identifiers.ts';
 import { allowedCandidates, blockedReasonOf, linkOf, pairKey, sameTraits, traitsOf } from '../decide.ts';
 import { profileCrmOf } from '../crm-state.ts';
@@ -16,7 +16,7 @@ import type { PersonRecord } from '../fuzzy/person.ts';
 import { consentOf } from '../graph-writes.ts';
 import { matchProbability, type EntityScore, type Scorer } from '../match/entity-score.ts';
 import { matchRecord } from '../match/record.ts';
-import { byRecency, contactOf, profileChange } from '../profile-change.ts';
+import { alsoAs, byRecency, contactOf, profileChange } from '../profile-change.ts';
 import type { Resolution } from '../resolution.ts';
 import { recordValues, survive, type SurvivorshipRule } from '../survivorship.ts';
 import { applyCrmRecordEvent } from './crm-records.ts';
@@ -64,11 +64,20 @@ export function changeOfProfile(state: TenantState, profile: ProfileState, kind:
 }
 
 /** A redelivered event: the link it made, and the profile as it is now (its first output may have been lost). */
-function redelivery(state: TenantState, previous: { customer360_id: string; rule: Resolution['rule']; confidence: number }): Resolution {
+function redelivery(state: TenantState, event: RawEvent, previous: { customer360_id: string; rule: Resolution['rule']; confidence: number }): Resolution {
   const current = currentProfile(state, previous.customer360_id);
-  if (!current) return { customer360Id: previous.customer360_id, blockedReason: null, rule: previous.rule, confidence: previous.confidence, evidence: [], change: null };
+  if (!current) return { customer360Id: previous.customer360_id, blockedReason: null, rule: previous.rule, confidence: previous.confidence, evidence: [], change: null, also: [] };
   const kind = current.absorbed.length ? 'merged' : 'updated';
-  return { customer360Id: current.customer360_id, blockedReason: null, rule: previous.rule, confidence: previous.confidence, evidence: [], change: changeOfProfile(state, current, kind, [...current.absorbed]) };
+  const change = changeOfProfile(state, current, kind, [...current.absorbed]);
+  return { customer360Id: current.customer360_id, blockedReason: null, rule: previous.rule, confidence: previous.confidence, evidence: [], change, also: consentUpdate(change, event) };
+}
+
+/** The consent_updated domain event of an event that records consent (none for the others). */
+function consentUpdate(change: ProfileChange, event: RawEvent): ProfileChange[] {
+  const consent = consentOf(event);
+  if (!consent) return [];
+  const { scope, status, policy_version } = consent;
+  return [alsoAs(change, 'consent_updated', { consent: { scope, status, policy_version, occurred_at: event.occurred_at, source: event.source, event_id: event.event_id } })];
 }
 
 /** The profiles the record may be, scored as wholes, at or above the review threshold and not vetoed. */
@@ -118,7 +127,7 @@ export function resolveEvent(state: TenantState, input: EventInput, ctx: BatchCo
   const { event, record } = input;
   const tenantId = state.tenantId;
   const previous = writes.links.get(event.event_id) ?? ctx.linkedBefore.get(event.event_id);
-  if (previous) return redelivery(state, previous);
+  if (previous) return redelivery(state, event, previous);
 
   // Identifiers shared by more profiles than the tenant allows are no merge keys.
   const identifiers = input.identifiers.filter((i) => {
@@ -174,6 +183,7 @@ export function resolveEvent(state: TenantState, input: EventInput, ctx: BatchCo
     }
   }
   // Attach the event's identifiers that no refused profile owns.
+  const hadAuth = survivor.auth !== null;
   const seenAt = event.occurred_at;
   for (const i of identifiers) {
     const key = keyOf.get(i)!;
@@ -223,5 +233,11 @@ export function resolveEvent(state: TenantState, input: EventInput, ctx: BatchCo
     survivor.consent.push(event.event_id);
     writes.consent.push({ profile: id, event });
   }
-  return { customer360Id: id, blockedReason, rule: link.rule, confidence: link.confidence, evidence: link.evidence, change: changed ? changeOfProfile(state, survivor, kind, mergedIds) : null };
+  const change = changed ? changeOfProfile(state, survivor, kind, mergedIds) : null;
+  // Domain events besides the change: the profile's first auth user ID (a new one, not one a
+  // merge brought), and a consent version.
+  const also: ProfileChange[] = [];
+  if (!hadAuth && survivor.auth !== null) also.push(alsoAs(change!, 'registered'));
+  if (consentOf(event)) also.push(...consentUpdate(change ?? changeOfProfile(state, survivor, 'updated', []), event));
+  return { customer360Id: id, blockedReason, rule: link.rule, confidence: link.confidence, evidence: link.evidence, change, also };
 }
