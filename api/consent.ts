@@ -1,21 +1,38 @@
 /**
- * Consent written through the API: `POST /v1/profiles/{id}/consent` records a new version of a
- * profile's consent for one channel. It becomes a consent_changed event of the profile (source
+ * Consent through the API: the scopes a tenant records besides the channels (`GET` and `PUT
+ * /v1/consent/scopes`), and `POST /v1/profiles/{id}/consent`, which records a new version of a
+ * profile's consent for one scope. It becomes a consent_changed event of the profile (source
  * crm), accepted like any other, so the versioned record in Postgres and the consent per channel
  * in ClickHouse come from one place, in event time order; the answer (202) names the event.
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { GraphStore } from '../resolver/index.ts';
+import { ConsentScopeError, parseConsentScopes, type ConsentScope, type ConsentScopeStore, type GraphStore } from '../resolver/index.ts';
+import { CONSENT_CHANNELS } from '../schemas/consent-scopes.ts';
 import { acceptEnvelopes, type IngestDeps } from '../ingest/index.ts';
 
-const SCOPES = ['email', 'sms', 'push', 'whatsapp'];
-
-export function registerConsentRoutes(app: FastifyInstance, deps: { graph: GraphStore; ingest: IngestDeps }): void {
+export function registerConsentRoutes(app: FastifyInstance, deps: { graph: GraphStore; ingest: IngestDeps; scopes: ConsentScopeStore }): void {
   const accept = acceptEnvelopes(deps.ingest);
+
+  // The scopes besides the channels: every key of the tenant may read them, an admin replaces them.
+  app.get('/v1/consent/scopes', async (request) => ({ channels: CONSENT_CHANNELS, scopes: await deps.scopes.list(request.tenantId) }));
+  app.put<{ Body: { scopes?: unknown } | null }>('/v1/consent/scopes', async (request, reply) => {
+    let scopes: ConsentScope[];
+    try {
+      scopes = parseConsentScopes(request.body?.scopes);
+    } catch (error) {
+      if (error instanceof ConsentScopeError) return reply.code(400).send({ error: 'bad_request', message: error.message });
+      throw error;
+    }
+    return { channels: CONSENT_CHANNELS, scopes: await deps.scopes.replace(request.tenantId, scopes) };
+  });
+
   app.post<{ Params: { id: string }; Body: Record<string, unknown> | null }>('/v1/profiles/:id/consent', async (request, reply) => {
     const body = request.body ?? {};
-    if (typeof body.scope !== 'string' || !SCOPES.includes(body.scope)) return reply.code(400).send({ error: 'bad_request', message: `scope must be one of ${SCOPES.join(', ')}` });
+    if (typeof body.scope !== 'string' || !(await deps.scopes.allows(request.tenantId, body.scope))) {
+      const configured = (await deps.scopes.list(request.tenantId)).map((s) => s.scope);
+      return reply.code(400).send({ error: 'bad_request', message: `scope must be one of ${[...CONSENT_CHANNELS, ...configured].join(', ')} (other scopes: PUT /v1/consent/scopes)` });
+    }
     if (body.status !== 'granted' && body.status !== 'revoked') return reply.code(400).send({ error: 'bad_request', message: 'status must be granted or revoked' });
     const profile = await deps.graph.profileById(request.tenantId, request.params.id);
     if (!profile) return reply.code(404).send({ error: 'not_found', message: 'no such profile' });

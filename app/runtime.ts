@@ -42,6 +42,7 @@ import { registerOrderRoutes } from '../api/orders.ts';
 import { registerConsentRoutes } from '../api/consent.ts';
 import { createPrivacyService } from '../api/privacy-service.ts';
 import { suppressedEvents } from '../resolver/suppression.ts';
+import { createConsentScopeStore } from '../resolver/consent-scopes.ts';
 import { createSegmentStore } from '../enrich/segments/store.ts';
 import { startRecomputeSchedule } from '../enrich/schedule.ts';
 import { createModelStore } from '../enrich/score-profiles.ts';
@@ -156,6 +157,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
     };
     const graph = postgres ? createGraphStore(postgres.pool) : null;
     const blocklists = postgres ? createBlocklistStore(postgres.pool) : null;
+    const consentScopes = postgres ? createConsentScopeStore(postgres.pool) : null;
     // One store of each concern per process, handed to every user. Segments publish their
     // membership changes to the segment changes topic.
     const segments = clickhouse &&
@@ -188,7 +190,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
     // Their groups and topics, for the consumer lag metric.
     const lagSources: LagSource[] = [];
     if (services.has('resolver')) {
-      const stage = createResolverStage({ codec, graph: graph!, topics, defaultRegion: config.defaultRegion, blocklists: blocklists!, suppressed: (items) => suppressedEvents(postgres!.pool, items), metrics, logger });
+      const stage = createResolverStage({ codec, graph: graph!, topics, defaultRegion: config.defaultRegion, blocklists: blocklists!, consentScopes: consentScopes!, suppressed: (items) => suppressedEvents(postgres!.pool, items), metrics, logger });
       lagSources.push(stage);
       stages.push(await runStage(stage, stageOptions));
       subscriptions.push(stages.at(-1)!);
@@ -236,7 +238,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
         registerCustomerSegmentRoutes(app, { segments: segments!, clickhouse: clickhouse! });
         registerSqlEndpoint(app, { clickhouse: clickhouse! });
         registerOrderRoutes(app, { clickhouse: clickhouse!, graph: graph! });
-        registerConsentRoutes(app, { graph: graph!, ingest });
+        registerConsentRoutes(app, { graph: graph!, ingest, scopes: consentScopes! });
         registerPrivacyRoutes(app, { privacy: createPrivacyService({ pool: postgres!.pool, clickhouse: clickhouse!, graph: graph!, publishChanges: publishProfileChanges }) });
         registerBlocklistRoutes(app, { blocklists: blocklists!, graph: graph!, defaultRegion: config.defaultRegion });
         registerProfileRoutes(app, {

@@ -9,6 +9,7 @@ import addFormats from 'ajv-formats';
 import { SOURCES, type RawEvent } from '../schemas/types.ts';
 import { catalogEntry } from '../schemas/catalog.ts';
 import { typedProperties, type FieldError } from '../schemas/from-json.ts';
+import { withOtherScope } from '../schemas/consent-scopes.ts';
 import { EVENT_ID_MAX_LENGTH, EVENT_TYPE_MAX_LENGTH, attributesOf, nulPaths } from '../schemas/event-rules.ts';
 import { IDENTIFIER_TYPES, IDENTIFIER_TYPE_NAMES } from '../resolver/index.ts';
 
@@ -67,8 +68,15 @@ export function validateEnvelope(input: unknown, tenantId: string, receivedAt: n
   const errors: FieldError[] = [];
   let properties = body.properties;
   let typed: Record<string, unknown> | null = null;
+  let given = body.properties ?? {};
+  if (body.type === 'consent_changed' && typeof given === 'object' && given !== null && !Array.isArray(given)) {
+    // A scope other than a channel travels as other_scope; a name that is no scope's is the one error of the field.
+    const scoped = withOtherScope(given);
+    if (scoped.errors.length) return { ok: false, errors: scoped.errors };
+    given = scoped.properties;
+  }
   if (catalogEntry(body.source, body.type)) {
-    const result = typedProperties(body.type, body.properties ?? {});
+    const result = typedProperties(body.type, given);
     if (result.ok) {
       typed = result.value;
       properties = result.unknown;

@@ -47,7 +47,12 @@ export async function upsertIdentifiers(client: pg.PoolClient, rows: IdentifierS
 
 /** The consent change an event carries: opt-in/out, an unsubscribe, an SMS STOP; null for other events. */
 export function consentOf(event: RawEvent): { scope: string; status: 'granted' | 'revoked'; policy_version: string | null; ip: string | null; reason: string | null } | null {
-  if (event.consent_changed) return { ...event.consent_changed };
+  if (event.consent_changed) {
+    const { scope, other_scope, status, policy_version, ip, reason } = event.consent_changed;
+    // A channel, or another scope the tenant configured (events written before other_scope have none).
+    const name = other_scope ?? scope;
+    return name ? { scope: name, status, policy_version, ip, reason } : null;
+  }
   if (event.unsubscribed) return { scope: event.unsubscribed.channel, status: 'revoked', policy_version: null, ip: event.unsubscribed.ip, reason: event.unsubscribed.reason ?? 'unsubscribed' };
   if (event.sms_stop) return { scope: 'sms', status: 'revoked', policy_version: null, ip: null, reason: `keyword ${event.sms_stop.keyword}` };
   return null;

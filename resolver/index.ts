@@ -7,3 +7,4 @@ export { DEFAULT_SHARING_LIMITS, SplitError, type GraphStore, type TenantSetting
 export { API_ORDER, IDENTIFIER_TYPES, IDENTIFIER_TYPE_NAMES, type Identifier, type IdentifierType } from './identifier-types.ts';
 export { parseRules, type SurvivorshipRule } from './survivorship.ts';
 export { eraseFromGraph, graphRecordsOf } from './person-records.ts';
+export { ConsentScopeError, MAX_CONSENT_SCOPES, parseConsentScopes, type ConsentScope, type ConsentScopeStore } from './consent-scopes.ts';

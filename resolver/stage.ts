@@ -6,7 +6,9 @@ import type { Codec } from '../schemas/codec.ts';
 import { EVENT_CATALOG } from '../schemas/catalog.ts';
 import { consumerGroup, type Topics } from '../schemas/topics.ts';
 import type { ResolvedEvent } from '../schemas/types.ts';
-import { andThen } from '../platform/result.ts';
+import { andThen, dlq, type StepResult } from '../platform/result.ts';
+import type { ConsentScopeStore } from './consent-scopes.ts';
+import { consentOf } from './graph-writes.ts';
 import type { MessageOutcome, Output, Stage } from '../platform/stage-runner.ts';
 import type { GraphStore } from './graph-store.ts';
 import type { BlocklistSource } from './blocklist.ts';
@@ -22,6 +24,8 @@ export interface ResolverStageDeps {
   defaultRegion: string;
   /** The tenants' blocklists of junk identifier values. */
   blocklists?: BlocklistSource;
+  /** The tenants' consent scopes: a consent event for a scope its tenant did not configure is a dead letter. */
+  consentScopes?: Pick<ConsentScopeStore, 'allows'>;
   /** Which events of a batch belong to an erased person (suppression.ts): dropped, never resolved. */
   suppressed?: (items: IdentifiedInput[]) => Promise<Set<number>>;
   metrics?: Metrics;
@@ -29,6 +33,18 @@ export interface ResolverStageDeps {
 }
 
 const resolvedTypedFields = new Set(EVENT_CATALOG.map((e) => e.type));
+
+/** Consent events for a scope their tenant did not configure become dead letters (kept, to send again once it is). */
+async function refuseUnknownScopes(steps: StepResult<IdentifiedInput>[], scopes: Pick<ConsentScopeStore, 'allows'>): Promise<void> {
+  for (let n = 0; n < steps.length; n++) {
+    const step = steps[n]!;
+    if (step.type !== 'ok') continue;
+    const scope = consentOf(step.value.event)?.scope;
+    if (scope !== undefined && !(await scopes.allows(step.value.event.tenant_id, scope))) {
+      steps[n] = dlq('consent-scope', `consent scope "${scope}" is not configured for the tenant (PUT /v1/consent/scopes)`);
+    }
+  }
+}
 
 export function createResolverStage(deps: ResolverStageDeps): Stage {
   const parse = createParseRawEventStep(deps.codec);
@@ -75,6 +91,7 @@ export function createResolverStage(deps: ResolverStageDeps): Stage {
       // Decoded and identified one by one; resolved together, in order, with a few queries for
       // the whole batch. A database failure throws and the batch is retried.
       const steps = await Promise.all(messages.map(async (message) => andThen(await parse(message), identify)));
+      if (deps.consentScopes) await refuseUnknownScopes(steps, deps.consentScopes);
       const erased = deps.suppressed ? await deps.suppressed(steps.filter((s) => s.type === 'ok').map((s) => (s as { value: IdentifiedInput }).value)) : new Set<number>();
       let okIndex = 0;
       for (let n = 0; n < steps.length; n++) {

@@ -72,10 +72,12 @@ export type Channel = 'email' | 'sms' | 'push' | 'whatsapp';
 /** Whether consent is given. */
 export type ConsentStatus = 'granted' | 'revoked';
 
-/** Properties of consent_changed: marketing consent for one channel granted (opt-in) or revoked (opt-out). Each one becomes a new version of the person's consent record for that scope. */
+/** Properties of consent_changed: consent for one scope granted (opt-in) or revoked (opt-out): a marketing channel, or another scope the tenant configured (PUT /v1/consent/scopes: terms of service, profiling, ...). Each one becomes a new version of the person's consent record for that scope. */
 export interface ConsentChanged {
-  /** Channel the consent is for. */
-  scope: Channel;
+  /** Channel the consent is for; null when it is for another scope (other_scope). A sender gives any scope here: one that is not a channel travels as other_scope. */
+  scope: null | Channel;
+  /** A scope other than the channels, one the tenant configured (e.g. terms_of_service, profiling): lower case letters, digits and underscores. */
+  other_scope: null | string;
   /** Granted (opt-in) or revoked (opt-out). */
   status: ConsentStatus;
   /** Version of the privacy or marketing policy the person agreed to or withdrew from. */
@@ -275,7 +277,7 @@ export interface RawEvent {
   tags_changed?: null | TagsChanged;
   /** Properties of a lifecycle_changed event, set when type is "lifecycle_changed". Properties of lifecycle_changed: the contact moved to another lifecycle stage. */
   lifecycle_changed?: null | LifecycleChanged;
-  /** Properties of a consent_changed event, set when type is "consent_changed". Properties of consent_changed: marketing consent for one channel granted (opt-in) or revoked (opt-out). Each one becomes a new version of the person's consent record for that scope. */
+  /** Properties of a consent_changed event, set when type is "consent_changed". Properties of consent_changed: consent for one scope granted (opt-in) or revoked (opt-out): a marketing channel, or another scope the tenant configured (PUT /v1/consent/scopes: terms of service, profiling, ...). Each one becomes a new version of the person's consent record for that scope. */
   consent_changed?: null | ConsentChanged;
   /** Properties of a order_completed event, set when type is "order_completed". Properties of order_completed at a point of sale. Amounts are integers in the currency's minor unit (cents for USD, yen for JPY). The customer is whoever the envelope's identity names: an account holder, a walk-in captured at the till (name in traits, maybe a phone or email), or nobody for an anonymous cash sale, which still gets a profile of its own that owns the order. */
   order_completed?: null | OrderCompleted;
@@ -339,7 +341,7 @@ export interface ResolvedEvent {
   tags_changed?: null | TagsChanged;
   /** Properties of a lifecycle_changed event, set when type is "lifecycle_changed". Properties of lifecycle_changed: the contact moved to another lifecycle stage. */
   lifecycle_changed?: null | LifecycleChanged;
-  /** Properties of a consent_changed event, set when type is "consent_changed". Properties of consent_changed: marketing consent for one channel granted (opt-in) or revoked (opt-out). Each one becomes a new version of the person's consent record for that scope. */
+  /** Properties of a consent_changed event, set when type is "consent_changed". Properties of consent_changed: consent for one scope granted (opt-in) or revoked (opt-out): a marketing channel, or another scope the tenant configured (PUT /v1/consent/scopes: terms of service, profiling, ...). Each one becomes a new version of the person's consent record for that scope. */
   consent_changed?: null | ConsentChanged;
   /** Properties of a order_completed event, set when type is "order_completed". Properties of order_completed at a point of sale. Amounts are integers in the currency's minor unit (cents for USD, yen for JPY). The customer is whoever the envelope's identity names: an account holder, a walk-in captured at the till (name in traits, maybe a phone or email), or nobody for an anonymous cash sale, which still gets a profile of its own that owns the order. */
   order_completed?: null | OrderCompleted;

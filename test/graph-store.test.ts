@@ -377,7 +377,7 @@ describe('identity graph store (Postgres)', () => {
     const consent = (identity: Partial<Identity>, scope: 'email' | 'sms', status: 'granted' | 'revoked', occurredAt: number): RawEvent => ({
       ...rawEvent(tenant, identity, { occurredAt }),
       type: 'consent_changed',
-      consent_changed: { scope, status, policy_version: 'p1', ip: null, reason: null },
+      consent_changed: { scope, other_scope: null, status, policy_version: 'p1', ip: null, reason: null },
     });
     // Two profiles, each with its own email consent history (version 1 each).
     const a = await resolve(consent({ source_record_id: 'CRM-1' }, 'email', 'granted', BASE_TIME + 1000));

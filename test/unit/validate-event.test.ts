@@ -156,19 +156,22 @@ describe('validateEnvelope: properties of catalogued event types', () => {
     expect(web.properties).toEqual({ total: 12.5 });
   });
 
-  it('takes consent changes with the scope and status enums', () => {
+  it('takes consent changes for a channel or another scope, with the status enum', () => {
     const consent = (properties: Record<string, unknown>) =>
       validateEnvelope({ event_id: 'c', source: 'crm', type: 'consent_changed', occurred_at: '2026-01-01T00:00:00Z', properties }, 'acme', RECEIVED_AT);
     expect(accepted(consent({ scope: 'sms', status: 'revoked', policy_version: '2026-01' })).consent_changed).toEqual({
       scope: 'sms',
+      other_scope: null,
       status: 'revoked',
       policy_version: '2026-01',
       ip: null,
       reason: null,
     });
-    expect(errorsOf(consent({ scope: 'fax', status: 'maybe' }))).toEqual([
-      { path: '/properties/scope', message: 'must be one of email, sms, push, whatsapp' },
-      { path: '/properties/status', message: 'must be one of granted, revoked' },
+    // Another scope travels as other_scope (whether the tenant configured it, the resolver knows).
+    expect(accepted(consent({ scope: 'profiling', status: 'granted' })).consent_changed).toMatchObject({ scope: null, other_scope: 'profiling', status: 'granted' });
+    expect(errorsOf(consent({ scope: 'fax', status: 'maybe' }))).toEqual([{ path: '/properties/status', message: 'must be one of granted, revoked' }]);
+    expect(errorsOf(consent({ scope: 'Fax!', status: 'granted' }))).toEqual([
+      { path: '/properties/scope', message: 'must be a channel (email, sms, push, whatsapp) or a scope the tenant configured (lower case letters, digits and _)' },
     ]);
   });
 });
