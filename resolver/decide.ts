@@ -84,9 +84,12 @@ export function allowedCandidates<C extends ProfileRow>(args: {
   fuzzyLinks: Map<string, PairScore>;
   /** Why the event's person record and the candidate's records are clearly two people; null when they may be one. */
   differentPerson?: (c: C) => string | null;
+  /** The profile the sender named (event.customer360_id), when the tenant has it. */
+  named?: string;
 }): { anchorAuth: string | null; allowed: C[]; householdReason: string | null } {
   const { identifiers, candidates, ownerOf, authOf, fuzzyLinks } = args;
-  let anchorAuth = identifiers.find((i) => i.type === 'auth_user_id')?.value ?? null;
+  // The event's own auth user ID decides; else the named profile's (a person picked it); else that of its strongest identifier's owner.
+  let anchorAuth = identifiers.find((i) => i.type === 'auth_user_id')?.value ?? (args.named !== undefined ? (authOf.get(args.named) ?? null) : null);
   for (const type of STRENGTH) {
     if (anchorAuth !== null) break;
     for (const i of identifiers.filter((x) => x.type === type)) {
@@ -100,7 +103,7 @@ export function allowedCandidates<C extends ProfileRow>(args: {
   const eventGiven = givenNameOf(args.event.traits);
   const sharedOnly = (c: C) => {
     const types = new Set(identifiers.filter((i) => ownerOf(i) === c.customer360_id).map((i) => i.type));
-    return types.size > 0 && [...types].every((t) => t === 'phone' || t === 'email') && !fuzzyLinks.has(c.customer360_id);
+    return types.size > 0 && [...types].every((t) => t === 'phone' || t === 'email') && !fuzzyLinks.has(c.customer360_id) && c.customer360_id !== args.named;
   };
   const reasons: string[] = [];
   const household = (c: C) => {
@@ -144,12 +147,15 @@ export function linkOf(args: {
   ownerOf: (i: Identifier) => string | undefined;
   joining: Set<string>;
   fuzzyLinks: Map<string, PairScore>;
+  /** The profile the sender named: when it joins, the link is the sender's word (rule customer360_id). */
+  named?: string;
 }): { rule: MatchedRule; confidence: number; evidence: Identifier[]; linkEvidence: LinkEvidence[] } {
   const evidence = args.identifiers.filter((i) => {
     const owner = args.ownerOf(i);
     return owner !== undefined && args.joining.has(owner);
   });
   const fuzzyBest = [...args.fuzzyLinks].filter(([id]) => args.joining.has(id)).sort((a, b) => b[1].probability - a[1].probability)[0];
+  if (!args.created && args.named !== undefined && args.joining.has(args.named)) return { rule: 'customer360_id', confidence: CONFIDENCE.customer360_id, evidence, linkEvidence: evidence };
   const exactRule = matchRule(evidence);
   const rule: MatchedRule = args.created ? 'new_profile' : exactRule === 'new_profile' && fuzzyBest ? 'probabilistic' : exactRule;
   if (rule === 'probabilistic') {

@@ -15,6 +15,8 @@ type ExactRule = Exclude<MatchedRule, 'probabilistic'>;
 export const CONFIDENCE: Record<ExactRule, number> = {
   ...(Object.fromEntries(IDENTIFIER_TYPE_NAMES.map((type) => [type, IDENTIFIER_TYPES[type].confidence])) as Record<IdentifierType, number>),
   email_phone: 0.99,
+  /** The sender named the profile (a cashier picked the customer): a person's word, not a match. */
+  customer360_id: 1.0,
   new_profile: 1.0,
 };
 

@@ -61,10 +61,10 @@ class Generator {
     return fields.map((f) => `${comment(f.doc, '  ')}  ${f.name}${optional(f) ? '?' : ''}: ${this.typeOf(f.type)};\n`).join('');
   }
 
-  /** An envelope whose catalogued event-type fields are optional (a topic carries only its source's). */
+  /** An envelope whose catalogued event-type fields (a topic carries only its source's) and fields with a null default are optional. */
   envelope(name: string, schema: Json): void {
     const typed = new Set(EVENT_CATALOG.map((e) => e.type));
-    this.declarations.set(name, `${comment(schema.doc)}export interface ${name} {\n${this.fields(schema.fields, (f) => typed.has(f.name))}}\n`);
+    this.declarations.set(name, `${comment(schema.doc)}export interface ${name} {\n${this.fields(schema.fields, (f) => typed.has(f.name) || f.default === null)}}\n`);
   }
 
   output(): string {

@@ -261,6 +261,8 @@ export interface RawEvent {
   received_at: number;
   /** Identifiers as the source sent them (not normalized). */
   identity: Identity;
+  /** The profile the sender says the event belongs to (a cashier who picked the customer from the directory). Honoured unless merge safety refuses it (another auth user ID, profiles a person split apart); an ID the tenant does not have is ignored. */
+  customer360_id?: null | string;
   /** Attributes of the person (first_name, last_name, date_of_birth, city, ...). Nested values are kept as JSON text. */
   traits: Record<string, null | string | number | boolean>;
   /** Attributes of the event (order_id, amount, currency, url, ...). Nested values are kept as JSON text. */
@@ -317,7 +319,7 @@ export interface ResolvedEvent {
   customer360_id: string;
   /** Confidence of the link, 0 to 1 (1 for a new profile). */
   confidence: number;
-  /** Rule that linked the event: auth_user_id, email_phone, email, phone, source_record_id, anonymous_id, or new_profile. */
+  /** Rule that linked the event: auth_user_id, email_phone, email, phone, source_record_id, anonymous_id, probabilistic, customer360_id (the sender named the profile), or new_profile. */
   matched_rule: string;
   /** Kind of source system. */
   source: string;

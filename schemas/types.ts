@@ -8,4 +8,4 @@ export type AttributeValue = string | number | boolean | null;
 export type Attributes = Record<string, AttributeValue>;
 
 /** Rules the resolver links by; resolved-event.avsc keeps matched_rule a string so rules can be added. */
-export type MatchedRule = 'auth_user_id' | 'email_phone' | 'email' | 'phone' | 'source_record_id' | 'anonymous_id' | 'probabilistic' | 'new_profile';
+export type MatchedRule = 'auth_user_id' | 'email_phone' | 'email' | 'phone' | 'source_record_id' | 'anonymous_id' | 'probabilistic' | 'customer360_id' | 'new_profile';

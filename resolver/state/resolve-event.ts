@@ -139,12 +139,14 @@ export function resolveEvent(state: TenantState, input: EventInput, ctx: BatchCo
   const match = record ? matchRecord(record) : null;
   const scores = match ? fuzzyScores(state, match, ctx) : new Map<string, PairScore & { entity: number }>();
   const fuzzyLinks = match ? fuzzyLinksAmong(state, scores, ctx) : new Map<string, PairScore>();
-  const candidateIds = [...new Set([...identifiers.map(ownerOf).filter((id): id is string => id !== undefined), ...fuzzyLinks.keys()])];
+  // The profile the sender named (a cashier's pick), followed to its survivor; an ID the tenant does not have is ignored.
+  const named = event.customer360_id ? currentProfile(state, event.customer360_id) : undefined;
+  const candidateIds = [...new Set([...(named ? [named.customer360_id] : []), ...identifiers.map(ownerOf).filter((id): id is string => id !== undefined), ...fuzzyLinks.keys()])];
   const candidates = candidateIds.map((id) => state.profiles.get(id)!).sort(oldestProfileFirst);
   const authOf = new Map<string, string>();
   for (const c of candidates) if (c.auth !== null) authOf.set(c.customer360_id, c.auth);
   const differentPerson = (c: ProfileState) => (match && c.entity >= 0 ? contradiction(ctx.scorer.score(match, state.index.members(c.entity))) : null);
-  const { anchorAuth, allowed, householdReason } = allowedCandidates({ event, identifiers, candidates, ownerOf, authOf, fuzzyLinks, differentPerson });
+  const { anchorAuth, allowed, householdReason } = allowedCandidates({ event, identifiers, candidates, ownerOf, authOf, fuzzyLinks, differentPerson, named: named?.customer360_id });
   // Profiles a person split apart are never merged again automatically: oldest first, a profile
   // joins only when it is not excluded with one already joining.
   const compatible: ProfileState[] = [];
@@ -166,7 +168,7 @@ export function resolveEvent(state: TenantState, input: EventInput, ctx: BatchCo
   const survivor = created ? newProfile(state, { customer360_id: randomUUID(), created_at: now }) : compatible[0]!;
   const id = survivor.customer360_id;
   const mergedIds = compatible.slice(1).map((c) => c.customer360_id);
-  const link = linkOf({ created, identifiers, ownerOf, joining: new Set(compatible.map((c) => c.customer360_id)), fuzzyLinks });
+  const link = linkOf({ created, identifiers, ownerOf, joining: new Set(compatible.map((c) => c.customer360_id)), fuzzyLinks, named: named?.customer360_id });
   const kind: ProfileChangeKind = created ? 'created' : mergedIds.length ? 'merged' : 'updated';
   let changed = created || mergedIds.length > 0;
 
