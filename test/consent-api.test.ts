@@ -24,7 +24,7 @@ describe('consent through the API', () => {
     const id = profile.customer360_id as string;
     const write = (key: string, body: unknown) => t.request('POST', `/v1/profiles/${id}/consent`, key, body);
 
-    expect((await write(KEY_A, { scope: 'fax', status: 'granted' })).body.message).toBe('scope must be one of email, sms, push, whatsapp');
+    expect((await write(KEY_A, { scope: 'fax', status: 'granted' })).body.message).toBe('scope must be one of email, sms, push, whatsapp (other scopes: PUT /v1/consent/scopes)');
     expect((await write(KEY_A, { scope: 'email', status: 'maybe' })).status).toBe(400);
     expect((await write(KEY_B, { scope: 'email', status: 'granted' })).status).toBe(404);
     const granted = await write(KEY_A, { scope: 'email', status: 'granted', policy_version: 'v2', occurred_at: '2026-05-02T10:00:00Z' });

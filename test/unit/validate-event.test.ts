@@ -38,6 +38,7 @@ describe('validateEnvelope: valid envelopes', () => {
       occurred_at: Date.UTC(2026, 0, 15, 10, 30, 0),
       received_at: RECEIVED_AT,
       identity: { auth_user_id: null, email: 'Ann.Smith@Mail.Test', phone: '(415) 555-0123', anonymous_id: null, source_record_id: 'CRM-1' },
+      customer360_id: null,
       traits: { first_name: 'Ann' },
       // campaign is not a field of contact_created: kept in the free-form properties.
       properties: { campaign: 'spring' },
