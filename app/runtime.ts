@@ -38,6 +38,8 @@ import { registerBlocklistRoutes } from '../api/blocklist.ts';
 import { registerCustomerSegmentRoutes } from '../api/segments.ts';
 import { registerPrivacyRoutes } from '../api/privacy.ts';
 import { registerSqlEndpoint } from '../api/sql.ts';
+import { registerAuditRoutes } from '../api/audit.ts';
+import { createApiAudit } from '../platform/api-audit.ts';
 import { registerOrderRoutes } from '../api/orders.ts';
 import { registerConsentRoutes } from '../api/consent.ts';
 import { createPrivacyService } from '../api/privacy-service.ts';
@@ -214,7 +216,8 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
     let url: string | null = null;
     if (serves || stages.length > 0) {
       let ready = false;
-      app = createHttpServer({ logger, metrics, apiKeys, keyStore: postgres ? createKeyStore(postgres.pool, SOURCES) : null, maxBodyBytes: config.maxBodyBytes, metricsPublic: config.metricsPublic, isReady: () => ready, stages: () => stagesHealth(stages, config.stageStuckAfterMs) });
+      const audit = postgres ? createApiAudit(postgres.pool) : null;
+      app = createHttpServer({ logger, metrics, apiKeys, audit, keyStore: postgres ? createKeyStore(postgres.pool, SOURCES) : null, maxBodyBytes: config.maxBodyBytes, metricsPublic: config.metricsPublic, isReady: () => ready, stages: () => stagesHealth(stages, config.stageStuckAfterMs) });
       registerOpenApi(app);
       // Before any route: each gets the schemas of its documented query and path parameters.
       checkRouteInputs(app, routeInputsOf(OPENAPI_DOCUMENT));
@@ -237,6 +240,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
       if (services.has('api')) {
         registerCustomerSegmentRoutes(app, { segments: segments!, clickhouse: clickhouse! });
         registerSqlEndpoint(app, { clickhouse: clickhouse! });
+        registerAuditRoutes(app, { audit: audit! });
         registerOrderRoutes(app, { clickhouse: clickhouse!, graph: graph! });
         registerConsentRoutes(app, { graph: graph!, ingest, scopes: consentScopes! });
         registerPrivacyRoutes(app, { privacy: createPrivacyService({ pool: postgres!.pool, clickhouse: clickhouse!, graph: graph!, publishChanges: publishProfileChanges }) });

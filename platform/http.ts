@@ -8,6 +8,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { ApiKey } from './config.ts';
 import { createKeyring, type KeyStore } from './api-keys.ts';
+import { isAuditedAction, type ApiAudit } from './api-audit.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import type { StagesHealth } from './stage-health.ts';
@@ -45,6 +46,8 @@ export interface HttpOptions {
   isReady: () => boolean;
   /** The pipeline stages of this process, with whether one has been retrying too long (stage-health.ts). */
   stages?: () => StagesHealth;
+  /** Where API actions are recorded (api-audit.ts); none without Postgres. */
+  audit?: ApiAudit | null;
 }
 
 
@@ -125,6 +128,27 @@ export function createHttpServer(options: HttpOptions): FastifyInstance {
     const problem = inputProblem(request.query, request.params);
     if (problem) return reply.code(400).send({ error: 'bad_request', message: problem });
   });
+
+  // Actions (changes through routes of role read or admin) are recorded with the key that made them.
+  const audit = options.audit;
+  if (audit) {
+    // Before the answer leaves (onSend), so a client that reads the audit next finds its action.
+    app.addHook('onSend', async (request, reply, payload) => {
+      if (!request.keyId || !isAuditedAction(request.method, request.routeOptions.config?.role)) return payload;
+      const entry = {
+        tenantId: request.tenantId,
+        keyId: request.keyId,
+        role: request.keyRole,
+        method: request.method,
+        route: request.routeOptions.url ?? request.url.split('?')[0]!,
+        // The IDs of what was done; a refused request's path may name what is not the tenant's.
+        params: reply.statusCode < 400 ? ((request.params ?? {}) as Record<string, string>) : {},
+        status: reply.statusCode,
+      };
+      await audit.record(entry).catch((error: unknown) => request.log.error({ err: error, route: entry.route }, 'the audit of an API action was not recorded'));
+      return payload;
+    });
+  }
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
