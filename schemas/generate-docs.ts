@@ -1,12 +1,13 @@
 /**
  * Generates docs/events.md, the event catalog for integrators, from the .avsc files: per source,
- * each event type with its fields, types, defaults and docs. `c360 schemas docs` rewrites it; a
+ * each event type with its fields, types, defaults and docs, then the topics the pipeline
+ * publishes (profile changes and their domain events, segment membership changes). `c360 schemas docs` rewrites it; a
  * test fails while it is out of date.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EVENT_CATALOG, SOURCE_SYMBOLS, readSchemaFile } from './catalog.ts';
+import { EVENT_CATALOG, SOURCE_SYMBOLS, profileChangeSchema, readSchemaFile, segmentMembershipChangeSchema } from './catalog.ts';
 
 type Json = Record<string, any>;
 
@@ -66,6 +67,21 @@ export function generateDocs(): string {
       out.push(...recordTable(record, nested), '');
       for (const n of nested) out.push(`${n.name}: ${n.doc ?? ''}`, '', ...recordTable(n, []), '');
     }
+  }
+  out.push(
+    '## Published topics',
+    '',
+    'What the pipeline publishes for downstream systems, one Avro schema per topic like the raw ones.',
+    '',
+  );
+  for (const [topic, record] of [
+    ['c360.profiles.changes', profileChangeSchema()],
+    ['c360.segments.changes', segmentMembershipChangeSchema()],
+  ] as const) {
+    out.push(`### \`${topic}\``, '', String(record.doc), '');
+    const nested: Json[] = [];
+    out.push(...recordTable(record, nested), '');
+    for (const n of nested) out.push(`${n.name}: ${n.doc ?? ''}`, '', ...recordTable(n, []), '');
   }
   return `${out.join('\n').trimEnd()}\n`;
 }
