@@ -8,7 +8,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { ClickHouseHandle } from '../platform/clickhouse.ts';
-import { parseSegmentDefinition, SEGMENT_ID, type SegmentStore } from '../enrich/index.ts';
+import { CUSTOMER360_FIELDS, parseSegmentDefinition, parseSegmentRule, SEGMENT_ID, type SegmentStore } from '../enrich/index.ts';
 
 export interface SegmentRouteDeps {
   segments: SegmentStore;
@@ -111,6 +111,12 @@ export function registerCustomerSegmentRoutes(app: FastifyInstance, deps: Segmen
       return reply.code(409).send({ error: 'conflict', message: `segment ${id} exists; PUT /v1/segments/${id} replaces it` });
     }
     return save(request.tenantId, request.body, undefined, reply);
+  });
+  // The members a rule would select, without saving it (the console's preview).
+  app.post<{ Body: { rule?: unknown } | null }>('/v1/segments/preview', async (request, reply) => {
+    const parsed = parseSegmentRule(request.body?.rule, CUSTOMER360_FIELDS);
+    if ('errors' in parsed) return reply.code(400).send({ error: 'bad_request', message: 'invalid rule', errors: parsed.errors.map((e) => ({ ...e, path: `/rule${e.path}` })) });
+    return deps.segments.preview(request.tenantId, parsed.rule);
   });
   app.put<{ Params: { id: string }; Body: unknown }>('/v1/segments/:id', async (request, reply) => save(request.tenantId, request.body, request.params.id, reply));
 

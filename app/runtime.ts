@@ -39,6 +39,12 @@ import { registerCustomerSegmentRoutes } from '../api/segments.ts';
 import { registerPrivacyRoutes } from '../api/privacy.ts';
 import { registerSqlEndpoint } from '../api/sql.ts';
 import { registerAuditRoutes } from '../api/audit.ts';
+import { registerConsole } from '../api/console.ts';
+import { registerProfileSearch } from '../api/profile-search.ts';
+import { registerReviewRoutes } from '../api/review.ts';
+import { registerPipelineHealth } from '../api/pipeline-health.ts';
+import { createMetricsHistory } from '../platform/metrics-history.ts';
+import { createReviewDecisions } from '../resolver/review-queue.ts';
 import { createApiAudit } from '../platform/api-audit.ts';
 import { registerOrderRoutes } from '../api/orders.ts';
 import { registerConsentRoutes } from '../api/consent.ts';
@@ -241,12 +247,19 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
         registerCustomerSegmentRoutes(app, { segments: segments!, clickhouse: clickhouse! });
         registerSqlEndpoint(app, { clickhouse: clickhouse! });
         registerAuditRoutes(app, { audit: audit! });
+        await registerConsole(app);
+        registerProfileSearch(app, { graph: graph!, pool: postgres!.pool, defaultRegion: config.defaultRegion });
+        registerReviewRoutes(app, { decisions: createReviewDecisions(postgres!.pool, graph!.engine), publishChanges: publishProfileChanges });
+        const history = createMetricsHistory(metrics);
+        closers.push(async () => history.stop());
+        registerPipelineHealth(app, { history });
         registerOrderRoutes(app, { clickhouse: clickhouse!, graph: graph! });
         registerConsentRoutes(app, { graph: graph!, ingest, scopes: consentScopes! });
         registerPrivacyRoutes(app, { privacy: createPrivacyService({ pool: postgres!.pool, clickhouse: clickhouse!, graph: graph!, publishChanges: publishProfileChanges }) });
         registerBlocklistRoutes(app, { blocklists: blocklists!, graph: graph!, defaultRegion: config.defaultRegion });
         registerProfileRoutes(app, {
           graph: graph!,
+          segments: segments!,
           clickhouse: clickhouse!,
           defaultRegion: config.defaultRegion,
           publishChanges: publishProfileChanges,

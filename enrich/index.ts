@@ -4,3 +4,4 @@
  */
 export { SEGMENT_ID, parseSegmentDefinition, type SegmentStore } from './segments/store.ts';
 export { NO_AGGREGATES, eraseSummaries, type Aggregates } from './summaries.ts';
+export { CUSTOMER360_FIELDS, parseSegmentRule } from './segments/rules.ts';

@@ -66,12 +66,12 @@ function keyOf(request: FastifyRequest): string | null {
 
 /**
  * Whether the route the router matched (its declared URL, as in `app.get(url)`) answers
- * without a key: the readiness check, Swagger UI and the document under DOCS_PREFIX, and the
- * metrics when public. A path that matches no route (url undefined) is not public.
+ * without a key: the readiness check, Swagger UI and the document under DOCS_PREFIX, the
+ * console's pages (which call /v1 with the key a person signs in with), and the metrics when public. A path that matches no route (url undefined) is not public.
  */
 export function isPublicRoute(url: string | undefined, metricsPublic: boolean): boolean {
   if (url === undefined) return false;
-  return url === '/healthz' || url === DOCS_PREFIX || url.startsWith(`${DOCS_PREFIX}/`) || (metricsPublic && url === '/metrics');
+  return url === '/healthz' || url === DOCS_PREFIX || url.startsWith(`${DOCS_PREFIX}/`) || url === '/console' || url.startsWith('/console/') || (metricsPublic && url === '/metrics');
 }
 
 export function createHttpServer(options: HttpOptions): FastifyInstance {

@@ -264,7 +264,7 @@ export function createGraphStore(pool: pg.Pool) {
         [tenantId, limit],
       );
       const suggested = await pool.query(
-        `SELECT customer360_id, candidate_id, probability, evidence, event_id, created_at FROM match_reviews
+        `SELECT id::text, customer360_id, candidate_id, probability, evidence, event_id, created_at FROM match_reviews
           WHERE tenant_id = $1 AND status = 'open' ORDER BY created_at DESC LIMIT $2`,
         [tenantId, limit],
       );

@@ -8,3 +8,5 @@ export { API_ORDER, IDENTIFIER_TYPES, IDENTIFIER_TYPE_NAMES, type Identifier, ty
 export { parseRules, type SurvivorshipRule } from './survivorship.ts';
 export { eraseFromGraph, graphRecordsOf } from './person-records.ts';
 export { ConsentScopeError, MAX_CONSENT_SCOPES, parseConsentScopes, type ConsentScope, type ConsentScopeStore } from './consent-scopes.ts';
+export { MergeRefusedError, createReviewDecisions, type ReviewDecisions } from './review-queue.ts';
+export { MAX_SEARCH_RESULTS, searchProfiles, type SearchHit } from './profile-search.ts';

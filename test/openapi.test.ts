@@ -19,7 +19,8 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'tr
 
 /** "GET /v1/profiles/{id}" for a Fastify route "/v1/profiles/:id". */
 const routeKey = (method: string, url: string) => `${method.toUpperCase()} ${url.replace(/:([A-Za-z0-9_]+)/g, '{$1}')}`;
-const isDocsRoute = (url: string) => url === '/docs' || url.startsWith('/docs/');
+/** Swagger UI and the console's pages: HTML and files, not API operations. */
+const isDocsRoute = (url: string) => url === '/docs' || url.startsWith('/docs/') || url === '/console' || url.startsWith('/console/');
 
 /** The JSON pointer target of a local $ref ("#/components/schemas/Profile"). */
 function resolvePointer(doc: Json, ref: string): unknown {

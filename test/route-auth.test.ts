@@ -114,6 +114,9 @@ describe('authentication on the matched route', () => {
     if (url === '/v1/orders/:order_id') return '/v1/orders/auth-order-1';
     if (url === '/docs/static/*') return '/docs/static/swagger-ui.css';
     if (url === '/docs/*') return '/docs/openapi.yaml';
+    if (url === '/console/*') return '/console/index.html';
+    if (url === '/console/vendor/:file') return '/console/vendor/preact.mjs';
+    if (url.startsWith('/v1/identity/review/:id')) return url.replace(':id', '1');
     if (/[:*]/.test(url)) throw new Error(`no sample value for the parameters of ${url}: add one to this test`);
     return url;
   };
@@ -219,6 +222,7 @@ describe('authentication on the matched route', () => {
     const bodies: Record<string, unknown> = {
       'POST /v1/profiles/:id/consent': { scope: 'email', status: 'granted' },
       'POST /v1/profiles/:id/split': { merged_id: profileId },
+      'POST /v1/profiles/:id/merge': { profile_id: profileId },
       'PUT /v1/segments/:id': { name: 'Segment of tenant B', rule: { all: [{ field: 'total_revenue', op: '>=', value: 1 }] } },
     };
     const asB = { authorization: `Bearer ${KEY_B}` };

@@ -159,6 +159,38 @@ export function createSegmentStore(ch: ClickHouseHandle, options: { publish?: (c
   return {
     recalculate,
 
+    /** The segments a profile belongs to now (by ID), and its primary one: the member segment of lowest priority. */
+    async membershipOf(tenantId: string, customer360Id: string): Promise<{ segments: string[]; primary_segment: string | null }> {
+      const result = await ch.client.query({
+        query: `SELECT m.segment_id AS segment_id FROM (SELECT * FROM ${db}.segment_membership FINAL WHERE tenant_id = {t:String} AND customer360_id = {id:UUID} AND is_member) AS m
+                INNER JOIN (SELECT * FROM ${db}.segments FINAL WHERE tenant_id = {t:String} AND NOT deleted) AS s ON s.segment_id = m.segment_id
+                ORDER BY s.priority, m.segment_id`,
+        query_params: { t: tenantId, id: customer360Id },
+        format: 'JSONEachRow',
+      });
+      const ids = (await result.json<{ segment_id: string }>()).map((r) => r.segment_id);
+      return { segments: [...ids].sort(), primary_segment: ids[0] ?? null };
+    },
+
+    /**
+     * The members a rule selects now, without saving it: how many, and the first `sample` of
+     * them (the console's preview).
+     */
+    async preview(tenantId: string, rule: SegmentRule, sample = 20): Promise<{ members: number; sample: Record<string, unknown>[] }> {
+      const compiled = compileSegmentRule(rule, CUSTOMER360_FIELDS, { now: new Date(), paramPrefix: 'r' });
+      const params = { ...compiled.params, t: tenantId, n: sample };
+      const [count, rows] = await Promise.all([
+        ch.client.query({ query: `SELECT count() AS n FROM ${db}.customer360 WHERE tenant_id = {t:String} AND (${compiled.where})`, query_params: params, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 0 } }),
+        ch.client.query({
+          query: `SELECT toString(customer360_id) AS customer360_id, primary_email, first_name, last_name FROM ${db}.customer360
+                  WHERE tenant_id = {t:String} AND (${compiled.where}) ORDER BY customer360_id LIMIT {n:UInt32}`,
+          query_params: params,
+          format: 'JSONEachRow',
+        }),
+      ]);
+      return { members: (await count.json<{ n: number }>())[0]?.n ?? 0, sample: await rows.json<Record<string, unknown>>() };
+    },
+
     /** A tenant's segments with their member counts, by priority. */
     list: (tenantId: string) => list(tenantId, { withCounts: true }),
 

