@@ -32,7 +32,7 @@ export async function registerConsole(app: FastifyInstance): Promise<void> {
     return reply.type(found.type).header('cache-control', 'public, max-age=3600').send(found.body);
   });
   app.get('/console', async (_request, reply) => reply.redirect('/console/'));
-  await app.register(fastifyStatic, { root: CONSOLE_DIR, prefix: '/console/', index: ['index.html'], decorateReply: false, cacheControl: false });
+  if (fs.existsSync(CONSOLE_DIR)) await app.register(fastifyStatic, { root: CONSOLE_DIR, prefix: '/console/', index: ['index.html'], decorateReply: false, cacheControl: false });
 
   app.get('/v1/me', async (request) => ({ tenant_id: request.tenantId, role: request.keyRole, key_id: request.keyId }));
 }
