@@ -24,11 +24,13 @@ function onPath(command) {
   }
 }
 
-// Debian packages the tests use: librdkafka-dev (the Kafka test broker is built from it) and
-// docker-compose (validates docker-compose.yml without a Docker engine).
+// Debian packages the tests use: librdkafka-dev (the Kafka test broker is built from it),
+// docker-compose (validates docker-compose.yml without a Docker engine) and chromium (the
+// console's browser tests drive it with playwright-core).
 const missing = [];
 if (!process.env.KAFKA_BROKERS && !fs.existsSync('/usr/include/librdkafka/rdkafka_mock.h')) missing.push('librdkafka-dev', 'gcc');
 if (!onPath('docker-compose')) missing.push('docker-compose');
+if (!fs.existsSync('/usr/bin/chromium')) missing.push('chromium');
 if (missing.length > 0) {
   if (process.getuid?.() !== 0 || !onPath('apt-get')) {
     say(`missing: ${missing.join(' ')}; install them, e.g. sudo apt-get install -y ${missing.join(' ')}`);
