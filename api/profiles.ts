@@ -12,7 +12,7 @@ import { DEFAULT_SHARING_LIMITS, SplitError, type GraphStore, type TenantSetting
 import type { ProfileChange } from '../schemas/types.ts';
 import { parseRules, type SurvivorshipRule } from '../resolver/index.ts';
 import { API_ORDER, IDENTIFIER_TYPES, IDENTIFIER_TYPE_NAMES, type Identifier, type IdentifierType } from '../resolver/index.ts';
-import { SOURCES } from '../schemas/types.ts';
+import { SOURCES, type Source } from '../schemas/types.ts';
 
 export interface ProfileRoutesDeps {
   graph: GraphStore;
@@ -95,14 +95,15 @@ export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRoutesD
   app.delete<{ Params: { id: string } }>('/v1/profiles/:id', setDeleted(true));
   app.post<{ Params: { id: string } }>('/v1/profiles/:id/restore', setDeleted(false));
 
-  // Identity settings of the tenant: phone region, email provider rules, sharing limits.
+  // Identity settings of the tenant: phone region, email provider rules, sharing limits, source priority.
   const settingsAnswer = (s: TenantSettings) => ({
     default_region: s.defaultRegion,
     email_provider_rules: s.emailProviderRules,
     identifier_sharing_limits: s.sharingLimits,
+    source_priority: s.sourcePriority,
   });
   app.get('/v1/identity/settings', async (request) => settingsAnswer(await deps.graph.tenantSettings(request.tenantId)));
-  app.put<{ Body: { default_region?: unknown; email_provider_rules?: unknown; identifier_sharing_limits?: unknown } | null }>('/v1/identity/settings', async (request, reply) => {
+  app.put<{ Body: { default_region?: unknown; email_provider_rules?: unknown; identifier_sharing_limits?: unknown; source_priority?: unknown } | null }>('/v1/identity/settings', async (request, reply) => {
     const body = request.body ?? {};
     // Not an object (text, an array): refused, rather than read as "every setting left out".
     if (typeof body !== 'object' || Array.isArray(body)) {
@@ -117,9 +118,16 @@ export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRoutesD
     }
     const limits = parseSharingLimits(body.identifier_sharing_limits);
     if ('error' in limits) return reply.code(400).send({ error: 'bad_request', message: limits.error });
-    const settings: TenantSettings = { defaultRegion: region, emailProviderRules: body.email_provider_rules === true, sharingLimits: limits.limits };
-    await deps.graph.setTenantSettings(request.tenantId, settings);
-    return settingsAnswer(settings);
+    const priority = parseSourcePriority(body.source_priority);
+    if ('error' in priority) return reply.code(400).send({ error: 'bad_request', message: priority.error });
+    await deps.graph.setTenantSettings(request.tenantId, {
+      defaultRegion: region,
+      emailProviderRules: body.email_provider_rules === true,
+      sharingLimits: limits.limits,
+      sourcePriority: priority.sources,
+    });
+    // As stored: the source priority completed with the sources it leaves out.
+    return settingsAnswer(await deps.graph.tenantSettings(request.tenantId));
   });
 
   // Survivorship rules of the tenant, per profile field.
@@ -214,4 +222,22 @@ function parseSharingLimits(input: unknown): { limits: TenantSettings['sharingLi
     limits[type as IdentifierType] = n;
   }
   return { limits };
+}
+
+/**
+ * `source_priority`: absent or null for the default (crm, pos, messaging, web), else a non-empty
+ * array of distinct sources, most trusted first; those left out follow in the default order.
+ */
+function parseSourcePriority(input: unknown): { sources: Source[] | undefined } | { error: string } {
+  if (input === undefined || input === null) return { sources: undefined };
+  const example = 'source_priority must be an array of sources, most trusted first, such as ["pos", "crm"]';
+  if (!Array.isArray(input) || input.length === 0) return { error: example };
+  const seen = new Set<string>();
+  for (const [i, source] of input.entries()) {
+    if (typeof source !== 'string') return { error: `source_priority/${i}: must be a source name (${SOURCES.join(', ')})` };
+    if (!(SOURCES as readonly string[]).includes(source)) return { error: `source_priority/${i}: unknown source ${JSON.stringify(source.slice(0, 100))}; the sources are ${SOURCES.join(', ')}` };
+    if (seen.has(source)) return { error: `source_priority/${i}: ${source} is given twice` };
+    seen.add(source);
+  }
+  return { sources: input as Source[] };
 }

@@ -204,7 +204,10 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
       subscriptions.push(stages.at(-1)!);
     }
     if (services.has('enrich')) {
-      const aggregates = createAggregateComputer(clickhouse!, { models: createModelStore(clickhouse!), summaries: createSummaryStore(postgres!.pool), publishChanges: publishProfileChanges });
+      const aggregates = createAggregateComputer(clickhouse!, { models: createModelStore(clickhouse!), summaries: createSummaryStore(postgres!.pool),
+        publishChanges: publishProfileChanges,
+        sourcePriorityOf: async (tenantId) => (await graph!.tenantSettings(tenantId)).sourcePriority,
+      });
       const stage = createEnrichStage({ codec, topics, writer: createWarehouseWriter(clickhouse!), aggregates, segments: segments! });
       lagSources.push(stage);
       stages.push(await runStage(stage, stageOptions));

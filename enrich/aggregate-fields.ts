@@ -11,15 +11,27 @@ export const SUPPORT_TYPES = ['support_ticket_created', 'ticket_created'];
 export const OUTBOUND_TYPES = ['message_sent', 'message_delivered', 'message_deferred', 'message_bounced'];
 export const SESSION_GAP_MS = 30 * 60 * 1000;
 export const ROLLING_DAYS = 30;
+/** Page and screen views: their `category` property is an interest. */
+export const VIEW_TYPES = ['page_viewed', 'screen_viewed'];
+/** Engagement with a channel (preferred_channel): opens and clicks of its messages; sms_received counts for sms besides. */
+export const ENGAGEMENT_TYPES = ['message_opened', 'message_clicked'];
+/** At most this many interests per profile. */
+export const MAX_INTERESTS = 20;
+/** Half-life of a purchase's weight in the recommendation vector, in days. */
+export const AFFINITY_HALF_LIFE_DAYS = 90;
 
 /** How a field is stored and what an uncomputed profile has. */
-type Kind = 'count' | 'amount' | 'time' | 'text' | 'consent';
+type Kind = 'count' | 'amount' | 'time' | 'text' | 'consent' | 'optional_text' | 'optional_number' | 'list' | 'weights';
 interface FieldSpec {
   kind: Kind;
   /** Its expression over the profile's events `e`, grouped per profile (the inner query). */
   events?: string;
   /** Or its expression over the other fields and helper columns (the outer query). */
   derived?: string;
+  /** Or the TypeScript function that computes it from the query's row (not in the SQL). */
+  typescript?: string;
+  /** What an uncomputed profile has, when not the kind's empty value. */
+  empty?: string;
 }
 
 const ORDERS = 'e.type IN {orders:Array(String)}';
@@ -62,16 +74,55 @@ export const AGGREGATE_FIELDS = {
   consent: { kind: 'consent', derived: "mapFilter((k, v) -> v != '', map('email', c_email, 'sms', c_sms, 'push', c_push, 'whatsapp', c_whatsapp))" },
   spend_12m: { kind: 'amount', events: `sumIf(e.amount, ${ORDERS} AND ${SINCE_12M}) - sumIf(e.amount, ${REFUNDS} AND ${SINCE_12M})` },
   repeat_purchases: { kind: 'count', events: 'toUInt32(greatest(orders_count, 1) - 1)' },
+  // The Customer 360 model's other fields (README "The Customer 360 fields"; helper columns: compute-aggregates.ts).
+  primary_source: { kind: 'optional_text', derived: "nullIf(arrayFirst(s -> has(sources, s), {priority:Array(String)}), '')" },
+  age: { kind: 'optional_number', typescript: 'ageOf (derived-fields.ts), from the trait date_of_birth' },
+  preferred_channel: {
+    kind: 'optional_text',
+    // The first channel, in the order of {channels}, that is granted and engaged with as much as the most engaged granted one.
+    derived:
+      "nullIf(arrayFirst(c -> consent[c] = 'granted' AND engagement[c] = arrayMax(arrayMap(d -> if(consent[d] = 'granted', toInt64(engagement[d]), -1), {channels:Array(String)})), {channels:Array(String)}), '')",
+  },
+  opt_in_status: { kind: 'text', empty: 'unknown', derived: "multiIf(has(mapValues(consent), 'granted'), 'opted_in', notEmpty(mapKeys(consent)), 'opted_out', 'unknown')" },
+  consent_scopes: {
+    kind: 'list',
+    // The channels as in consent; the other scopes from their latest change (scope_latest: scope -> (time, status)).
+    derived: "arraySort(arrayConcat(mapKeys(mapFilter((k, v) -> v = 'granted', consent)), arrayFilter((k, v) -> v.2 = 'granted' AND NOT has({channels:Array(String)}, k), scope_latest.1, scope_latest.2)))",
+  },
+  interests: {
+    kind: 'list',
+    // The {max_interests} strongest (most line items and views, a CRM tag counting one), then sorted by name.
+    derived:
+      'arraySort(arraySlice(arraySort(k -> (-(toInt64(interest_counts[k]) + has(crm_interests, k)), k), arrayDistinct(arrayConcat(mapKeys(interest_counts), crm_interests))), 1, {max_interests:UInt32}))',
+  },
+  recommendation_vector: {
+    kind: 'weights',
+    // affinity: category -> sum of line amount x 0.5^(age in days / half-life); the positive ones, normalised to sum 1.
+    derived:
+      'mapFromArrays(arrayFilter((k, v) -> v > 0, mapKeys(affinity), mapValues(affinity)), arrayMap(v -> round(v / arraySum(arrayFilter(w -> w > 0, mapValues(affinity))), 4), arrayFilter(v -> v > 0, mapValues(affinity))))',
+  },
 } as const satisfies Record<string, FieldSpec>;
 
 type Fields = typeof AGGREGATE_FIELDS;
 export type AggregateField = keyof Fields;
-type ValueOf<K extends Kind> = K extends 'count' | 'amount' ? number : K extends 'time' ? string | null : K extends 'text' ? string : Record<string, string>;
+type ValueOf<K extends Kind> = K extends 'count' | 'amount'
+  ? number
+  : K extends 'time' | 'optional_text'
+    ? string | null
+    : K extends 'text'
+      ? string
+      : K extends 'optional_number'
+        ? number | null
+        : K extends 'list'
+          ? string[]
+          : K extends 'weights'
+            ? Record<string, number>
+            : Record<string, string>;
 
 /** The aggregates of one profile, as computed and stored. */
 export type ProfileAggregates = { customer360_id: string } & { -readonly [F in AggregateField]: ValueOf<Fields[F]['kind']> };
 
-const EMPTY: { [K in Kind]: ValueOf<K> } = { count: 0, amount: 0, time: null, text: '', consent: {} };
+const EMPTY: { [K in Kind]: ValueOf<K> } = { count: 0, amount: 0, time: null, text: '', consent: {}, optional_text: null, optional_number: null, list: [], weights: {} };
 const fieldNames = Object.keys(AGGREGATE_FIELDS) as AggregateField[];
 
 type CountField = { [F in AggregateField]: Fields[F]['kind'] extends 'count' ? F : never }[AggregateField];
@@ -79,7 +130,12 @@ type CountField = { [F in AggregateField]: Fields[F]['kind'] extends 'count' ? F
 export const COUNTS = fieldNames.filter((f): f is CountField => AGGREGATE_FIELDS[f].kind === 'count');
 
 /** The aggregates of a profile that enrich/ has not computed yet. */
-export const NO_AGGREGATE_VALUES = Object.fromEntries(fieldNames.map((f) => [f, EMPTY[AGGREGATE_FIELDS[f].kind]])) as Omit<ProfileAggregates, 'customer360_id'>;
+export const NO_AGGREGATE_VALUES = Object.fromEntries(
+  fieldNames.map((f) => {
+    const spec: FieldSpec = AGGREGATE_FIELDS[f];
+    return [f, spec.empty ?? EMPTY[spec.kind]];
+  }),
+) as Omit<ProfileAggregates, 'customer360_id'>;
 
 /** The SELECT list of the inner query (per profile, over its events) and of the outer one. */
 export function aggregateColumns(): { events: string[]; outer: string[] } {
@@ -88,9 +144,10 @@ export function aggregateColumns(): { events: string[]; outer: string[] } {
       const spec: FieldSpec = AGGREGATE_FIELDS[f];
       return spec.events ? [`${spec.events} AS ${f}`] : [];
     }),
-    outer: fieldNames.map((f) => {
+    outer: fieldNames.flatMap((f) => {
       const spec: FieldSpec = AGGREGATE_FIELDS[f];
-      return spec.derived ? `${spec.derived} AS ${f}` : f;
+      if (spec.typescript) return [];
+      return [spec.derived ? `${spec.derived} AS ${f}` : f];
     }),
   };
 }

@@ -6,7 +6,7 @@
  * moves the tenant's epoch, so the engine builds that tenant's state again before it writes.
  */
 import type pg from 'pg';
-import type { ProfileChange, ProfileChangeKind, RawEvent } from '../schemas/types.ts';
+import { SOURCES, type ProfileChange, type ProfileChangeKind, type RawEvent, type Source } from '../schemas/types.ts';
 import type { Identifier, IdentifierType } from './identifiers.ts';
 import { DEFAULT_THRESHOLDS } from './match/tenant-matching.ts';
 import type { SurvivorshipRule } from './survivorship.ts';
@@ -52,7 +52,20 @@ export interface TenantSettings {
    * key (the owner and the profiles refused a merge with it). Types left out have no limit.
    */
   sharingLimits: Partial<Record<IdentifierType, number>>;
+  /**
+   * The systems of record, most trusted first, every source once: a profile's primary source
+   * is the first of them it has events from (enrich/). Set with a part of them, the others
+   * follow in the default order.
+   */
+  sourcePriority: Source[];
 }
+
+/** The CRM, then the point of sale, then messaging, then web tracking. */
+export const DEFAULT_SOURCE_PRIORITY: readonly Source[] = Object.freeze(['crm', 'pos', 'messaging', 'web']);
+
+/** A priority completed: its sources in its order (unknown names and repeats dropped), then those it leaves out in the default order. */
+const completePriority = (priority: readonly string[] | null | undefined): Source[] =>
+  [...new Set([...(priority ?? []).filter((s): s is Source => (SOURCES as readonly string[]).includes(s)), ...DEFAULT_SOURCE_PRIORITY])];
 
 /** Five profiles on one email, phone or anonymous ID: a household, not a shop's counter. */
 export const DEFAULT_SHARING_LIMITS: Partial<Record<IdentifierType, number>> = { email: 5, phone: 5, anonymous_id: 5 };
@@ -128,14 +141,15 @@ export function createGraphStore(pool: pg.Pool) {
   async function settingsOf(tenantId: string, client: pg.PoolClient | pg.Pool = pool): Promise<TenantSettings> {
     const hit = settingsCache.get(tenantId);
     if (hit && hit.until > Date.now()) return hit.settings;
-    const { rows } = await client.query<{ default_region: string | null; email_provider_rules: boolean; identifier_sharing_limits: TenantSettings['sharingLimits'] | null }>(
-      'SELECT default_region, email_provider_rules, identifier_sharing_limits FROM tenant_settings WHERE tenant_id = $1',
+    const { rows } = await client.query<{ default_region: string | null; email_provider_rules: boolean; identifier_sharing_limits: TenantSettings['sharingLimits'] | null; source_priority: string[] | null }>(
+      'SELECT default_region, email_provider_rules, identifier_sharing_limits, source_priority FROM tenant_settings WHERE tenant_id = $1',
       [tenantId],
     );
     const settings = {
       defaultRegion: rows[0]?.default_region ?? null,
       emailProviderRules: rows[0]?.email_provider_rules ?? false,
       sharingLimits: rows[0]?.identifier_sharing_limits ?? DEFAULT_SHARING_LIMITS,
+      sourcePriority: completePriority(rows[0]?.source_priority),
     };
     settingsCache.set(tenantId, { settings, until: Date.now() + MODEL_CACHE_MS });
     return settings;
@@ -231,12 +245,13 @@ export function createGraphStore(pool: pg.Pool) {
       return settingsOf(tenantId);
     },
 
-    async setTenantSettings(tenantId: string, settings: TenantSettings): Promise<void> {
+    /** Replaces them all; a source priority left out (or partial) is the default (or completed with it). */
+    async setTenantSettings(tenantId: string, settings: Omit<TenantSettings, 'sourcePriority'> & { sourcePriority?: readonly Source[] }): Promise<void> {
       await pool.query(
-        `INSERT INTO tenant_settings (tenant_id, default_region, email_provider_rules, identifier_sharing_limits) VALUES ($1, $2, $3, $4)
+        `INSERT INTO tenant_settings (tenant_id, default_region, email_provider_rules, identifier_sharing_limits, source_priority) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (tenant_id) DO UPDATE SET default_region = EXCLUDED.default_region, email_provider_rules = EXCLUDED.email_provider_rules,
-           identifier_sharing_limits = EXCLUDED.identifier_sharing_limits, updated_at = now()`,
-        [tenantId, settings.defaultRegion, settings.emailProviderRules, JSON.stringify(settings.sharingLimits)],
+           identifier_sharing_limits = EXCLUDED.identifier_sharing_limits, source_priority = EXCLUDED.source_priority, updated_at = now()`,
+        [tenantId, settings.defaultRegion, settings.emailProviderRules, JSON.stringify(settings.sharingLimits), completePriority(settings.sourcePriority)],
       );
       settingsCache.delete(tenantId);
     },

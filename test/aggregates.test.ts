@@ -149,6 +149,16 @@ describe('profile aggregates (ClickHouse)', () => {
       inactive_24m: false,
       loyalty_tier: 'BRONZE',
       loyalty_points: 130,
+      // The Customer 360 fields (test/customer360-fields.test.ts has their own cases): events from
+      // every source, so the CRM first by the default priority; no date of birth; push is the only
+      // channel granted (a push sent is no engagement); free-form orders without line items.
+      primary_source: 'crm',
+      age: null,
+      preferred_channel: 'push',
+      opt_in_status: 'opted_in',
+      consent_scopes: ['push'],
+      interests: [],
+      recommendation_vector: {},
     });
     expect(row!.engagement_score).toBeGreaterThan(0);
     expect(row!.engagement_score).toBeLessThan(100);

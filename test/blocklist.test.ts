@@ -217,7 +217,7 @@ describe('identifier blocklist', () => {
     });
     registerBlocklistRoutes(app, {
       blocklists: createBlocklistStore(t.db.pool),
-      graph: { tenantSettings: async () => ({ defaultRegion: null, emailProviderRules: false, sharingLimits: {} }) },
+      graph: { tenantSettings: async () => ({ defaultRegion: null, emailProviderRules: false, sharingLimits: {}, sourcePriority: ['crm', 'pos', 'messaging', 'web'] }) },
       defaultRegion: 'US',
     });
     const headers = { authorization: 'Bearer key_log_tenant_0009', 'content-type': 'application/json' };

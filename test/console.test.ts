@@ -18,7 +18,6 @@ describe('the console', () => {
   let browser: Browser;
   let ines: string;
   let merged: { survivor: string; merged: string };
-  let suggestion: string;
 
   beforeAll(async () => {
     t = await startTestRuntime();
@@ -36,6 +35,7 @@ describe('the console', () => {
       person('cs-1', 'ines.moreau@console.test', { first_name: 'Inès', last_name: 'Moreau', city: 'Lyon' }, { identity: { email: 'ines.moreau@console.test', source_record_id: 'C-INES' }, properties: { tags: ['vip'] } }),
       { event_id: 'cs-2', source: 'pos', type: 'order_completed', occurred_at: '2026-04-02T10:00:00Z', identity: { email: 'ines.moreau@console.test', phone: '+1 415 555 0142' }, properties: { order_id: 'CS-1', total_minor: 4200, currency: 'EUR' } },
       person('cs-3', 'mo.1@console.test', { first_name: 'Margaret', last_name: 'Okonkwo', date_of_birth: '1971-03-14', city: 'Leeds', postal_code: 'LS1 4AP' }),
+      person('cs-7', 'td.1@console.test', { first_name: 'Thandiwe', last_name: 'Dube', date_of_birth: '1985-09-02', city: 'Bristol', postal_code: 'BS1 5TR' }),
     ]);
     // A visitor's profile, merged into Inès's by her later identify: a merge to explain and split.
     await t.request('POST', '/v1/events', KEY_A, [{ event_id: 'cs-4', source: 'web', type: 'page_viewed', occurred_at: '2026-04-01T09:00:00Z', identity: { anonymous_id: 'anon-cs-1' }, properties: { url: '/shoes' } }]);
@@ -43,6 +43,7 @@ describe('the console', () => {
     await t.request('POST', '/v1/events', KEY_A, [
       { event_id: 'cs-5', source: 'web', type: 'identify', occurred_at: '2026-04-03T10:00:00Z', identity: { anonymous_id: 'anon-cs-1', email: 'ines.moreau@console.test' } },
       person('cs-6', 'mo.2@console.test', { first_name: 'Margaret', last_name: 'Okonkwo', city: 'Leeds', postal_code: 'LS1 4AP' }),
+      person('cs-8', 'td.2@console.test', { first_name: 'Thandiwe', last_name: 'Dube', city: 'Bristol', postal_code: 'BS1 5TR' }),
     ]);
     const profile = await waitFor(async () => {
       const r = await t.request('GET', '/v1/profiles?email=ines.moreau%40console.test', KEY_A);
@@ -50,8 +51,7 @@ describe('the console', () => {
     }, 30_000, 'the merged profile');
     ines = profile.customer360_id;
     merged = { survivor: profile.customer360_id, merged: profile.merged_ids[0] };
-    const review = await waitFor(async () => (await t.request('GET', '/v1/identity/review', KEY_A)).body.suggested_matches[0] ?? null, 30_000, 'a suggested match');
-    suggestion = review.id;
+    await waitFor(async () => (await t.request('GET', '/v1/identity/review', KEY_A)).body.suggested_matches.length >= 2, 30_000, 'two suggested matches');
     // A profile with a long history, for the timeline's paging.
     await t.request(
       'POST',
@@ -132,10 +132,22 @@ describe('the console', () => {
     const { page, errors } = await strictPage(browser);
     await signIn(page, t.url, KEY_A);
     await page.goto(`${t.url}/console/#/review`);
-    const row = page.getByTestId('review-row').first();
-    await expect.poll(() => row.textContent()).toContain('Okonkwo');
-    await row.getByTestId('review-reject').click();
-    await expect.poll(async () => (await t.db.pool.query('SELECT status FROM match_reviews WHERE id = $1', [suggestion])).rows[0]?.status).toBe('rejected');
+    const row = (name: string) => page.getByTestId('review-row').filter({ hasText: name });
+    await expect.poll(() => row('Okonkwo').count()).toBe(1);
+    await expect.poll(() => row('Dube').count()).toBe(1);
+    await row('Okonkwo').getByTestId('review-reject').click();
+    await row('Dube').getByTestId('review-approve').click();
+    const statusOf = async (name: string) =>
+      (await t.db.pool.query<{ status: string }>(
+        `SELECT r.status FROM match_reviews r JOIN identifiers i ON i.tenant_id = r.tenant_id AND i.type = 'email' AND i.customer360_id IN (r.customer360_id, r.candidate_id)
+          WHERE r.tenant_id = 'tenant_a' AND i.value = $1 LIMIT 1`,
+        [name],
+      )).rows[0]?.status;
+    await expect.poll(() => statusOf('mo.1@console.test')).toBe('rejected');
+    await expect.poll(() => statusOf('td.1@console.test')).toBe('approved');
+    // The two Thandiwe profiles are one now.
+    const one = (await t.request('GET', '/v1/profiles?email=td.1%40console.test', KEY_A)).body;
+    expect(one.emails.sort()).toEqual(['td.1@console.test', 'td.2@console.test']);
     expect(errors).toEqual([]);
     await page.context().close();
   });

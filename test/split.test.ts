@@ -117,16 +117,17 @@ describe('split (unmerge)', () => {
   it("applies a tenant's phone region and email provider rules, to events and to lookups", async () => {
     expect((await t.request('PUT', '/v1/identity/settings', KEY_B, { default_region: 'gb', email_provider_rules: true })).status).toBe(400);
     const put = await t.request('PUT', '/v1/identity/settings', KEY_B, { default_region: 'GB', email_provider_rules: true });
-    expect(put.body).toEqual({ default_region: 'GB', email_provider_rules: true, identifier_sharing_limits: { email: 5, phone: 5, anonymous_id: 5 } });
-    expect((await t.request('GET', '/v1/identity/settings', KEY_A)).body).toEqual({ default_region: null, email_provider_rules: false, identifier_sharing_limits: { email: 5, phone: 5, anonymous_id: 5 } });
+    const sourcePriority = ['crm', 'pos', 'messaging', 'web'];
+    expect(put.body).toEqual({ default_region: 'GB', email_provider_rules: true, identifier_sharing_limits: { email: 5, phone: 5, anonymous_id: 5 }, source_priority: sourcePriority });
+    expect((await t.request('GET', '/v1/identity/settings', KEY_A)).body).toEqual({ default_region: null, email_provider_rules: false, identifier_sharing_limits: { email: 5, phone: 5, anonymous_id: 5 }, source_priority: sourcePriority });
     // Sharing limits per identifier type: a bad one is refused with the reason, a good one kept.
     const bad = await t.request('PUT', '/v1/identity/settings', KEY_B, { default_region: 'GB', email_provider_rules: true, identifier_sharing_limits: { phone: 0 } });
     expect(bad.status).toBe(400);
     expect(bad.body.message).toBe('identifier_sharing_limits.phone: must be a whole number from 1 to 1000');
     expect((await t.request('PUT', '/v1/identity/settings', KEY_B, { identifier_sharing_limits: { auth_user_id: 2 } })).status).toBe(400);
     const limited = { default_region: 'GB', email_provider_rules: true, identifier_sharing_limits: { phone: 3, email: 10 } };
-    expect((await t.request('PUT', '/v1/identity/settings', KEY_B, limited)).body).toEqual(limited);
-    expect((await t.request('GET', '/v1/identity/settings', KEY_B)).body).toEqual(limited);
+    expect((await t.request('PUT', '/v1/identity/settings', KEY_B, limited)).body).toEqual({ ...limited, source_priority: sourcePriority });
+    expect((await t.request('GET', '/v1/identity/settings', KEY_B)).body).toEqual({ ...limited, source_priority: sourcePriority });
     const sendB = (events: Record<string, unknown>[]) => t.request('POST', '/v1/events', KEY_B, events);
     await sendB([ev('set-1', { email: 'Jo.Doe+shop@gmail.com', phone: '020 7946 0018' }, 1, 'Jo')]);
     await sendB([ev('set-2', { email: 'jodoe@googlemail.com' }, 2, 'Jo')]);

@@ -14,6 +14,7 @@
  * JSON-pointer path ("/all/1/any/0/value").
  */
 import { distance } from 'fastest-levenshtein';
+import { SOURCES } from '../../schemas/types.ts';
 
 export type FieldType = 'number' | 'string' | 'enum' | 'datetime' | 'bool' | 'string_array' | 'map';
 
@@ -454,6 +455,12 @@ export const CUSTOMER360_FIELDS: FieldCatalog = {
     description: 'lifecycle stage the CRM states',
   },
   crm_status: str('crm_status', 'CRM status of the contact (e.g. open, qualified)'),
+  age: num('age', 'whole years from the date of birth, the least the person can be when it is partial; missing without one'),
+  primary_source: { type: 'enum', column: 'primary_source', values: SOURCES, description: "the most trusted source the profile has events from, by the tenant's source priority" },
+  preferred_channel: { type: 'enum', column: 'preferred_channel', values: CHANNELS, description: 'the granted channel the person engaged with most in the last 12 months; missing when none is granted' },
+  opt_in_status: { type: 'enum', column: 'opt_in_status', values: ['opted_in', 'opted_out', 'unknown'], description: 'opted_in: a channel granted now; opted_out: consent recorded, none granted; unknown: none ever recorded' },
+  consent_scopes: list('consent_scopes', 'scopes granted now: channels and the scopes the tenant configures'),
+  interests: list('interests', 'categories of purchases, page views and CRM tags, lower-cased'),
   loyalty_tier: { type: 'enum', column: 'loyalty_tier', values: ['BRONZE', 'SILVER', 'GOLD', 'PLATINUM'], description: 'loyalty tier, from spend' },
   inactive_24m: { type: 'bool', column: 'inactive_24m', description: 'no activity for more than 24 months' },
 };
