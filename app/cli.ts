@@ -47,6 +47,7 @@ async function start(options: { demo?: boolean; services?: string; demoPeople?: 
   ];
   if (runtime.url) {
     lines.push(`  API:       ${runtime.url}   (health: ${runtime.url}/healthz, metrics: ${runtime.url}/metrics)`);
+    if (runtime.services.has('api')) lines.push(`  Console:   ${runtime.url}/console/   (sign in with a read or admin key)`);
   }
   if (runtime.devApiKey) {
     lines.push(`  API key:   ${runtime.devApiKey}   (tenant "demo"; set C360_API_KEYS for your own)`);

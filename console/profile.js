@@ -1,5 +1,6 @@
 // Profile 360: every field of one profile in sections, its source records and identifiers,
-// its timeline, and why it is one person (merges, with split). GET /v1/profiles/<id>.
+// its consent versions, its timeline, and why it is one person (merges, with split).
+// GET /v1/profiles/<id>.
 import { useRef, useState } from 'preact/hooks';
 import { html } from './html.js';
 import { ApiError, get, seg } from './api.js';
@@ -8,6 +9,7 @@ import { ErrorNote, Loading, useFocusHeading, useLoad } from './ui.js';
 import { displayName, formatTime, isBlank } from './format.js';
 import { Fields, layoutProfile } from './profile-fields.js';
 import { Timeline } from './timeline.js';
+import { ConsentHistory } from './consent-history.js';
 import { Why } from './why.js';
 
 // A profile answered for a merged-away ID, handed to the screen of its survivor's ID.
@@ -90,6 +92,7 @@ function ProfileBody({ profile, onChanged, session, reloadKey }) {
       ${layout.otherTop.length > 0 && html`
         <${Section} id="other" title="Other fields"><${Fields} fields=${layout.otherTop} /></${Section}>`}
       <${SourceRecords} profile=${profile} />
+      <${ConsentHistory} id=${profile.customer360_id} reloadKey=${reloadKey} />
     </div>
     <${Timeline} id=${profile.customer360_id} reloadKey=${reloadKey} />
     <${Why} id=${profile.customer360_id} session=${session} reloadKey=${reloadKey} onChanged=${onChanged} />`;

@@ -34,6 +34,8 @@ describe('the console', () => {
     await t.request('POST', '/v1/events', KEY_A, [
       person('cs-1', 'ines.moreau@console.test', { first_name: 'Inès', last_name: 'Moreau', city: 'Lyon' }, { identity: { email: 'ines.moreau@console.test', source_record_id: 'C-INES' }, properties: { tags: ['vip'] } }),
       { event_id: 'cs-2', source: 'pos', type: 'order_completed', occurred_at: '2026-04-02T10:00:00Z', identity: { email: 'ines.moreau@console.test', phone: '+1 415 555 0142' }, properties: { order_id: 'CS-1', total_minor: 4200, currency: 'EUR' } },
+      { event_id: 'cs-c1', source: 'crm', type: 'consent_changed', occurred_at: '2026-04-01T11:00:00Z', identity: { email: 'ines.moreau@console.test' }, properties: { scope: 'email', status: 'granted', policy_version: 'v3' } },
+      { event_id: 'cs-c2', source: 'messaging', type: 'unsubscribed', occurred_at: '2026-04-05T11:00:00Z', identity: { email: 'ines.moreau@console.test' }, properties: { channel: 'email', campaign_id: 'spring' } },
       person('cs-3', 'mo.1@console.test', { first_name: 'Margaret', last_name: 'Okonkwo', date_of_birth: '1971-03-14', city: 'Leeds', postal_code: 'LS1 4AP' }),
       person('cs-7', 'td.1@console.test', { first_name: 'Thandiwe', last_name: 'Dube', date_of_birth: '1985-09-02', city: 'Bristol', postal_code: 'BS1 5TR' }),
     ]);
@@ -106,6 +108,9 @@ describe('the console', () => {
     await expect.poll(() => page.getByTestId('profile-field-primary_email').textContent()).toContain('ines.moreau@console.test');
     expect(await page.getByTestId('profile-field-full_name').textContent()).toContain('Inès Moreau');
     expect(await page.getByTestId('profile-field-tags').textContent()).toContain('vip');
+    // Consent per channel with its versions.
+    await expect.poll(() => page.getByTestId('consent-version').count()).toBe(2);
+    expect(await page.getByTestId('consent-history').textContent()).toMatch(/v2 revoked[\s\S]*v1 granted · policy v3/);
     await expect.poll(() => page.getByTestId('timeline-event').count()).toBe(50);
     await page.getByTestId('timeline-more').click();
     await expect.poll(() => page.getByTestId('timeline-event').count()).toBeGreaterThanOrEqual(63);
