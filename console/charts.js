@@ -38,7 +38,8 @@ function options(names, width, unit, readout) {
     series: [
       {},
       ...names.map((name, i) => ({
-        label: name, stroke: colourOf(i), width: 2, dash: dashOf(i), points: { show: false }, spanGaps: false,
+        // Points drawn while there are too few readings for a line to show.
+        label: name, stroke: colourOf(i), width: 2, dash: dashOf(i), points: { show: (u) => u.data[0].length < 4, size: 8, fill: colourOf(i) }, spanGaps: false,
       })),
     ],
     hooks: {
@@ -55,6 +56,12 @@ function options(names, width, unit, readout) {
       }],
     },
   };
+}
+
+/** A short history (a process just started) still spans five minutes: one reading is a moment, not years. */
+function spanShortHistory(u, xs) {
+  if (xs.length === 0 || xs.at(-1) - xs[0] >= 300) return;
+  u.setScale('x', { min: xs.at(-1) - 300, max: xs.at(-1) + 30 });
 }
 
 /**
@@ -75,6 +82,7 @@ export function Chart({ minutes, series, unit, totals }) {
     const width = Math.max(240, Math.floor(el.clientWidth));
     const u = new uPlot(options(names, width, unit, readout), [xs, ...ys], el);
     chart.current = u;
+    spanShortHistory(u, xs);
     setHidden(new Set());
     const observer = new ResizeObserver(() => {
       const w = Math.max(240, Math.floor(el.clientWidth));
@@ -89,7 +97,9 @@ export function Chart({ minutes, series, unit, totals }) {
   }, [shape, unit]);
 
   useEffect(() => {
-    chart.current?.setData([xs, ...ys]);
+    if (!chart.current) return;
+    chart.current.setData([xs, ...ys]);
+    spanShortHistory(chart.current, xs);
   }, [minutes, series]);
 
   const toggle = (i) => {

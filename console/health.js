@@ -17,8 +17,8 @@ const GROUPS = [
     caption: 'Events the resolver linked to a profile, per minute, by the rule that matched.' },
   { key: 'blocked_merges', title: 'Blocked merges per minute, by reason', short: 'Blocked merges', unit: 'merges', how: 'sum',
     caption: 'Merges the safety rules refused, per minute, by reason.' },
-  { key: 'dead_letters', title: 'Dead letters per minute, by topic', short: 'Dead letters', unit: 'messages', how: 'sum',
-    caption: 'Messages set aside as unprocessable, per minute, by topic.' },
+  { key: 'dead_letters', title: 'Dead letters per minute, by stage and step', short: 'Dead letters', unit: 'messages', how: 'sum',
+    caption: 'Messages set aside as unprocessable, per minute, by stage and step.' },
   { key: 'lag', title: 'Consumer lag, by group', short: 'Consumer lag', unit: 'messages behind', how: 'latest',
     caption: 'Messages each consumer group is behind, at each minute.' },
 ];
