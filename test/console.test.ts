@@ -207,6 +207,39 @@ describe('the console', () => {
     await page.context().close();
   });
 
+  it('labels every control for screen readers and reaches the screens by keyboard', async () => {
+    const { page, errors } = await strictPage(browser);
+    await signIn(page, t.url, KEY_A);
+    for (const route of ['#/search', `#/profiles/${ines}`, '#/review', '#/segments', '#/health']) {
+      await page.goto(`${t.url}/console/${route}`);
+      await page.waitForTimeout(600);
+      const unnamed = await page.evaluate(() => {
+        const nameOf = (el: Element) => {
+          const labelled = el.getAttribute('aria-labelledby');
+          const byId = labelled ? labelled.split(/\s+/).map((id) => document.getElementById(id)?.textContent ?? '').join(' ') : '';
+          const labels = 'labels' in el ? [...((el as HTMLInputElement).labels ?? [])].map((l) => l.textContent ?? '').join(' ') : '';
+          return `${el.getAttribute('aria-label') ?? ''} ${byId} ${labels} ${el.tagName === 'BUTTON' || el.tagName === 'A' ? (el.textContent ?? '') : ''} ${el.getAttribute('title') ?? ''}`.trim();
+        };
+        return [...document.querySelectorAll('input, textarea, select, button, a[href]')].filter((el) => nameOf(el) === '').map((el) => el.outerHTML.slice(0, 120));
+      });
+      expect(unnamed, route).toEqual([]);
+      expect(await page.locator('main h1').count(), route).toBe(1);
+    }
+    // From the top of the page, Tab reaches the navigation and Enter follows it.
+    await page.goto(`${t.url}/console/#/search`);
+    await page.waitForTimeout(300);
+    let focused = '';
+    for (let i = 0; i < 12 && focused !== 'Review queue'; i++) {
+      await page.keyboard.press('Tab');
+      focused = await page.evaluate(() => document.activeElement?.textContent?.trim() ?? '');
+    }
+    expect(focused).toBe('Review queue');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/#\/review$/);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
   it('reads at 390 pixels wide without scrolling sideways', async () => {
     const { page, errors } = await strictPage(browser, { width: 390, height: 844 });
     await signIn(page, t.url, KEY_A);
