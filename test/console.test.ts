@@ -5,6 +5,7 @@
  * a preview, the save), the pipeline's health charts; another tenant's key sees none of it; no
  * personal data in any URL the page visits; readable at 390 pixels wide.
  */
+import fs from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, signIn, strictPage } from './support/browser.ts';
@@ -176,6 +177,11 @@ describe('the console', () => {
     expect((await t.request('GET', '/v1/segments/console-vip', KEY_A)).body).toMatchObject({ name: 'VIP from the console', members: 1 });
     await page.getByRole('navigation').getByRole('link', { name: 'Segments', exact: true }).click();
     await expect.poll(() => page.locator('[data-testid="segment-row"][data-segment-id="console-vip"]').textContent()).toContain('VIP from the console');
+    // Export CSV: a download of the members, the key never in a URL.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid="segment-row"][data-segment-id="console-vip"]').getByTestId('segment-export').click()]);
+    const csv = fs.readFileSync((await download.path())!, 'utf8');
+    expect(csv.split('\n')[0]).toContain('customer360_id');
+    expect(csv).toContain('ines.moreau@console.test');
     // The refused preview is the one failed request the browser reports.
     expect(errors.filter((e) => !/status of 400/.test(e))).toEqual([]);
     await page.context().close();
