@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { ClickHouseHandle } from '../platform/clickhouse.ts';
-import { NO_AGGREGATES, type Aggregates, type SegmentStore } from '../enrich/index.ts';
+import { NO_AGGREGATES, type Aggregates } from '../enrich/index.ts';
 import { MAX_TIMELINE_PAGE, createTimelineReader, decodeCursor } from '../warehouse/index.ts';
 import { DEFAULT_SHARING_LIMITS, SplitError, type GraphStore, type TenantSettings } from '../resolver/index.ts';
 import type { ProfileChange } from '../schemas/types.ts';
@@ -18,8 +18,6 @@ export interface ProfileRoutesDeps {
   graph: GraphStore;
   clickhouse: ClickHouseHandle;
   defaultRegion: string;
-  /** The segments a profile belongs to (its answer names them). */
-  segments: Pick<SegmentStore, 'membershipOf'>;
   /** Publishes profile changes made through the API (splits). */
   publishChanges: (changes: ProfileChange[]) => Promise<void>;
 }
@@ -66,14 +64,13 @@ export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRoutesD
     const found = await deps.graph.readProfile(tenantId, by);
     if (!found || (!includeDeleted && found.deleted_at !== null)) return null;
     const { summary, ...profile } = found;
-    const [aggregates, membership] = await Promise.all([summary ?? aggregatesOf(tenantId, profile.customer360_id), deps.segments.membershipOf(tenantId, profile.customer360_id)]);
+    const aggregates = summary ?? (await aggregatesOf(tenantId, profile.customer360_id));
     const fullName = [profile.traits.first_name, profile.traits.last_name].filter((v) => v && v.trim() !== '').join(' ');
     return {
       ...profile,
       full_name: fullName === '' ? null : fullName,
       primary_email: profile.emails[0] ?? null,
       primary_phone: profile.phones[0] ?? null,
-      ...membership,
       aggregates,
     };
   };

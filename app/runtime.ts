@@ -52,6 +52,7 @@ import { createPrivacyService } from '../api/privacy-service.ts';
 import { suppressedEvents } from '../resolver/suppression.ts';
 import { createConsentScopeStore } from '../resolver/consent-scopes.ts';
 import { createSegmentStore } from '../enrich/segments/store.ts';
+import { createSegmentServing } from '../enrich/segments/serving.ts';
 import { startRecomputeSchedule } from '../enrich/schedule.ts';
 import { createModelStore } from '../enrich/score-profiles.ts';
 import { createSummaryStore } from '../enrich/summaries.ts';
@@ -170,6 +171,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
     // membership changes to the segment changes topic.
     const segments = clickhouse &&
       createSegmentStore(clickhouse, {
+        serving: postgres ? createSegmentServing(postgres.pool) : undefined,
         publish: (changes) =>
           transport.send([
             {
@@ -262,7 +264,6 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
         registerBlocklistRoutes(app, { blocklists: blocklists!, graph: graph!, defaultRegion: config.defaultRegion });
         registerProfileRoutes(app, {
           graph: graph!,
-          segments: segments!,
           clickhouse: clickhouse!,
           defaultRegion: config.defaultRegion,
           publishChanges: publishProfileChanges,

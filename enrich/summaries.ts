@@ -92,7 +92,9 @@ export function summaryOf(row: ProfileAggregates & Partial<Scores>): Aggregates 
   return out as unknown as Aggregates;
 }
 
-/** Erasure (a data-subject request): the serving copies of the profiles `ids`, in the caller's transaction. */
+/** Erasure (a data-subject request): the serving copies of the profiles `ids` (aggregates, segment membership), in the caller's transaction. */
 export async function eraseSummaries(client: pg.PoolClient, tenantId: string, ids: string[]): Promise<number> {
+  // The serving copy of their segment membership goes too (segments/serving.ts).
+  await client.query('DELETE FROM profile_segments WHERE tenant_id = $1 AND customer360_id = ANY($2::uuid[])', [tenantId, ids]);
   return (await client.query('DELETE FROM profile_summaries WHERE tenant_id = $1 AND customer360_id = ANY($2::uuid[])', [tenantId, ids])).rowCount ?? 0;
 }

@@ -11,7 +11,7 @@ import type { Identifier, IdentifierType } from './identifiers.ts';
 import { DEFAULT_THRESHOLDS } from './match/tenant-matching.ts';
 import type { SurvivorshipRule } from './survivorship.ts';
 import { profileChange } from './profile-change.ts';
-import { readView, withoutSummary, type ProfileView } from './profile-view.ts';
+import { readView, withoutSummary, type ProfileView, type ProfileWithSummary } from './profile-view.ts';
 import type { Resolution } from './resolution.ts';
 import { splitProfile } from './split-profile.ts';
 import { createIdentityEngine } from './state/identity-engine.ts';
@@ -98,7 +98,7 @@ export function createGraphStore(pool: pg.Pool) {
   async function readProfile(
     tenantId: string,
     by: { id: string } | { identifier: Identifier },
-  ): Promise<(ProfileView & { summary: Record<string, unknown> | null }) | null> {
+  ): Promise<ProfileWithSummary | null> {
     if ('id' in by) {
       if (!UUID.test(by.id)) return null;
       return readView(pool, 'SELECT $2::uuid AS id', [tenantId, by.id], { follow: true, summary: true });

@@ -45,18 +45,21 @@ interface ViewRow {
   consent: { scope: string; status: 'granted' | 'revoked'; policy_version: string | null; occurred_at: string; source: string; version: number }[];
   merged_ids: string[];
   summary: Record<string, unknown> | null;
+  segments: string[] | null;
+  primary_segment: string | null;
 }
 
-export type ProfileWithSummary = ProfileView & { summary: Record<string, unknown> | null };
+/** With `summary`: the serving copies enrich writes (the aggregates; the segments, by ID, and the primary one of lowest priority). */
+export type ProfileWithSummary = ProfileView & { summary: Record<string, unknown> | null; segments: string[]; primary_segment: string | null };
 
-export const withoutSummary = ({ summary: _summary, ...view }: ProfileWithSummary): ProfileView => view;
+export const withoutSummary = ({ summary: _summary, segments: _segments, primary_segment: _primary, ...view }: ProfileWithSummary): ProfileView => view;
 
 const statementNames = new Map<string, string>();
 
 /**
  * A profile's view in one statement: its row, identifiers, current consent per scope, the
  * profiles merged into it and, with `summary`, the serving copy of its aggregates
- * (profile_summaries, written by enrich/). `start` selects one profile ID as `id` from $1 (the
+ * (profile_summaries, written by enrich/) and of its segment membership (profile_segments). `start` selects one profile ID as `id` from $1 (the
  * tenant) and its own parameters; with `follow`, a merged-away profile answers its survivor.
  */
 export async function readView(
@@ -76,7 +79,9 @@ export async function readView(
            WHERE tenant_id = $1 AND customer360_id = p.customer360_id ORDER BY scope, occurred_at DESC, version DESC) c) AS consent,
        (SELECT coalesce(array_agg(m.customer360_id::text ORDER BY m.customer360_id), '{}') FROM profiles m
          WHERE m.tenant_id = $1 AND m.merged_into = p.customer360_id) AS merged_ids,
-       ${options.summary ? '(SELECT s.aggregates FROM profile_summaries s WHERE s.tenant_id = $1 AND s.customer360_id = p.customer360_id)' : 'NULL::jsonb'} AS summary
+       ${options.summary ? '(SELECT s.aggregates FROM profile_summaries s WHERE s.tenant_id = $1 AND s.customer360_id = p.customer360_id)' : 'NULL::jsonb'} AS summary,
+       ${options.summary ? "(SELECT coalesce(array_agg(g.segment_id ORDER BY g.segment_id), '{}') FROM profile_segments g WHERE g.tenant_id = $1 AND g.customer360_id = p.customer360_id)" : 'NULL::text[]'} AS segments,
+       ${options.summary ? '(SELECT g.segment_id FROM profile_segments g WHERE g.tenant_id = $1 AND g.customer360_id = p.customer360_id ORDER BY g.priority, g.segment_id LIMIT 1)' : 'NULL::text'} AS primary_segment
      FROM cur JOIN profiles p ON p.tenant_id = $1 AND p.customer360_id = cur.id`;
   // A named statement: each connection parses and plans it once (the checkout lookup's hot path).
   let name = statementNames.get(text);
@@ -107,5 +112,7 @@ export async function readView(
       ]),
     ),
     summary: row.summary,
+    segments: row.segments ?? [],
+    primary_segment: row.primary_segment,
   };
 }

@@ -52,6 +52,13 @@ describe('the console API', () => {
     const ann = await idOf('ann.smith@console.test');
     const profile = (await t.request('GET', `/v1/profiles/${ann}`, KEY_A)).body;
     expect(profile).toMatchObject({ full_name: 'Ann Smith', primary_email: 'ann.smith@console.test', primary_phone: null, segments: ['tagged'], primary_segment: 'tagged', tags: ['vip'] });
+    // From the serving copy in Postgres: a second segment of lower priority is the primary one, and leaving one shows at once.
+    expect((await t.request('POST', '/v1/segments', KEY_A, { segment_id: 'smiths', name: 'Smiths', priority: 1, rule: { field: 'last_name', op: '=', value: 'Smith' } })).status).toBe(200);
+    expect((await t.request('GET', '/v1/profiles?email=ann.smith%40console.test', KEY_A)).body).toMatchObject({ segments: ['smiths', 'tagged'], primary_segment: 'smiths' });
+    expect((await t.request('PUT', '/v1/segments/smiths', KEY_A, { name: 'Smiths', priority: 50, rule: { field: 'last_name', op: '=', value: 'Smith' } })).status).toBe(200);
+    expect((await t.request('GET', `/v1/profiles/${ann}`, KEY_A)).body.primary_segment).toBe('tagged');
+    expect((await t.request('PUT', '/v1/segments/smiths', KEY_A, { name: 'Smiths', priority: 50, rule: { field: 'last_name', op: '=', value: 'Nobody' } })).status).toBe(200);
+    expect((await t.request('GET', `/v1/profiles/${ann}`, KEY_A)).body.segments).toEqual(['tagged']);
     const preview = await t.request('POST', '/v1/segments/preview', KEY_A_READ, { rule: { field: 'first_name', op: 'starts_with', value: 'Ann' } });
     expect(preview.status).toBe(200);
     expect(preview.body.members).toBe(2);

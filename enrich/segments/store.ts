@@ -12,6 +12,7 @@ import { clickhouseTime, type ClickHouseHandle } from '../../platform/clickhouse
 import type { SegmentMembershipChange } from '../../schemas/types.ts';
 import { CUSTOMER360_FIELDS, parseSegmentRule, type RuleError, type SegmentRule } from './rules.ts';
 import { SegmentRuleError, compileSegmentRule } from './compile.ts';
+import type { SegmentServing } from './serving.ts';
 
 export interface SegmentDefinition {
   segment_id: string;
@@ -49,8 +50,9 @@ export const PUBLISH_PAGE = 10_000;
 /**
  * `publish`: where membership changes go (the segment changes topic, for marketing tools); they
  * are read back from the history page by page, so a million entries never sit in memory.
+ * `serving`: the serving copy in Postgres the read API answers segments from (serving.ts).
  */
-export function createSegmentStore(ch: ClickHouseHandle, options: { publish?: (changes: SegmentMembershipChange[]) => Promise<void> } = {}) {
+export function createSegmentStore(ch: ClickHouseHandle, options: { publish?: (changes: SegmentMembershipChange[]) => Promise<void>; serving?: SegmentServing } = {}) {
   const db = ch.database;
   // Built once per process and shared (the enrich stage, the schedule, the routes), so its
   // stamps are in order across all of them.
@@ -61,8 +63,8 @@ export function createSegmentStore(ch: ClickHouseHandle, options: { publish?: (c
     return new Date(lastStamp);
   };
 
-  async function publishChanges(tenantId: string, segmentId: string, stamp: string): Promise<void> {
-    if (!options.publish) return;
+  async function publishChanges(tenantId: string, segmentId: string, priority: number, stamp: string): Promise<void> {
+    if (!options.publish && !options.serving) return;
     let after = '00000000-0000-0000-0000-000000000000';
     for (;;) {
       const page = await (
@@ -77,9 +79,9 @@ export function createSegmentStore(ch: ClickHouseHandle, options: { publish?: (c
         })
       ).json<{ id: string; change: 'entered' | 'left'; at: number; reason: string }>();
       if (page.length === 0) return;
-      await options.publish(
-        page.map((r) => ({ tenant_id: tenantId, segment_id: segmentId, customer360_id: r.id, change: r.change, changed_at: Number(r.at), reason: r.reason })),
-      );
+      const changes = page.map((r) => ({ tenant_id: tenantId, segment_id: segmentId, customer360_id: r.id, change: r.change, changed_at: Number(r.at), reason: r.reason }));
+      await options.serving?.apply(tenantId, segmentId, priority, changes);
+      await options.publish?.(changes);
       if (page.length < PUBLISH_PAGE) return;
       after = page.at(-1)!.id;
     }
@@ -113,7 +115,7 @@ export function createSegmentStore(ch: ClickHouseHandle, options: { publish?: (c
    * member, entries and exits written to the history and applied. `profileIds` restricts it to
    * those profiles (an attribute change); `leaveAll` empties it (a deleted segment).
    */
-  async function recalculate(tenantId: string, segment: Pick<SegmentDefinition, 'segment_id' | 'rule'>, reason: string, options: { profileIds?: string[]; leaveAll?: boolean; now?: Date } = {}): Promise<MembershipChange> {
+  async function recalculate(tenantId: string, segment: Pick<SegmentDefinition, 'segment_id' | 'rule' | 'priority'>, reason: string, options: { profileIds?: string[]; leaveAll?: boolean; now?: Date } = {}): Promise<MembershipChange> {
     const now = options.now ?? new Date();
     // One time per recalculation (unique to the millisecond within this process) names its changes.
     const stamp = clickhouseTime(nextStamp(now));
@@ -152,25 +154,12 @@ export function createSegmentStore(ch: ClickHouseHandle, options: { publish?: (c
     });
     const [row] = await counts.json<MembershipChange>();
     const change = row ?? { entered: 0, left: 0 };
-    if (change.entered + change.left > 0) await publishChanges(tenantId, segment.segment_id, stamp);
+    if (change.entered + change.left > 0) await publishChanges(tenantId, segment.segment_id, segment.priority, stamp);
     return change;
   }
 
   return {
     recalculate,
-
-    /** The segments a profile belongs to now (by ID), and its primary one: the member segment of lowest priority. */
-    async membershipOf(tenantId: string, customer360Id: string): Promise<{ segments: string[]; primary_segment: string | null }> {
-      const result = await ch.client.query({
-        query: `SELECT m.segment_id AS segment_id FROM (SELECT * FROM ${db}.segment_membership FINAL WHERE tenant_id = {t:String} AND customer360_id = {id:UUID} AND is_member) AS m
-                INNER JOIN (SELECT * FROM ${db}.segments FINAL WHERE tenant_id = {t:String} AND NOT deleted) AS s ON s.segment_id = m.segment_id
-                ORDER BY s.priority, m.segment_id`,
-        query_params: { t: tenantId, id: customer360Id },
-        format: 'JSONEachRow',
-      });
-      const ids = (await result.json<{ segment_id: string }>()).map((r) => r.segment_id);
-      return { segments: [...ids].sort(), primary_segment: ids[0] ?? null };
-    },
 
     /**
      * The members a rule selects now, without saving it: how many, and the first `sample` of
@@ -205,6 +194,8 @@ export function createSegmentStore(ch: ClickHouseHandle, options: { publish?: (c
         format: 'JSONEachRow',
         values: [{ tenant_id: tenantId, ...definition, rule: JSON.stringify(definition.rule), deleted: false, changed_at: clickhouseTime(nextStamp(new Date())) }],
       });
+      // Members who stay keep their rows: they take the priority saved.
+      await options.serving?.setPriority(tenantId, definition.segment_id, definition.priority);
       return recalculate(tenantId, definition, 'definition saved');
     },
 
