@@ -141,7 +141,9 @@ describe('the console', () => {
     const row = (name: string) => page.getByTestId('review-row').filter({ hasText: name });
     await expect.poll(() => row('Okonkwo').count()).toBe(1);
     await expect.poll(() => row('Dube').count()).toBe(1);
-    await row('Okonkwo').getByTestId('review-reject').click();
+    // Selected and rejected in bulk; the other approved on its own row.
+    await row('Okonkwo').getByTestId('review-select').check();
+    await page.getByTestId('review-bulk-reject').click();
     await row('Dube').getByTestId('review-approve').click();
     const statusOf = async (name: string) =>
       (await t.db.pool.query<{ status: string }>(
