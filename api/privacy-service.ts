@@ -9,6 +9,7 @@
  * keeps a replay from recreating the person meanwhile.
  */
 import type pg from 'pg';
+import { inTransaction } from '../platform/transaction.ts';
 import type { ClickHouseHandle } from '../platform/clickhouse.ts';
 import { eraseLogMessagesNaming } from '../platform/log-transport.ts';
 import { eraseFromGraph, graphRecordsOf, type GraphStore } from '../resolver/index.ts';
@@ -55,32 +56,22 @@ export function createPrivacyService(deps: PrivacyDeps) {
       const profile = await deps.graph.profileById(tenantId, customer360Id);
       if (!profile) return null;
       const ids = [profile.customer360_id, ...profile.merged_ids];
-      const client = await deps.pool.connect();
-      let counts: Record<string, number> = {};
-      let eventIds: string[] = [];
-      try {
-        await client.query('BEGIN');
+      const { counts, eventIds } = await inTransaction(deps.pool, async (client) => {
         const request = await client.query<{ id: string }>(
           "INSERT INTO privacy_requests (tenant_id, kind, customer360_id, requested_by) VALUES ($1, 'erase', $2, $3) RETURNING id",
           [tenantId, profile.customer360_id, requestedBy],
         );
         const requestId = request.rows[0]!.id;
         const graph = await eraseFromGraph(client, tenantId, ids, requestId);
-        eventIds = graph.eventIds;
-        counts = { ...graph.counts, profile_summaries: await eraseSummaries(client, tenantId, ids) };
+        const erased: Record<string, number> = { ...graph.counts, profile_summaries: await eraseSummaries(client, tenantId, ids) };
         // The embedded log: every message naming one of the person's events or profiles.
-        counts.transport_log = await eraseLogMessagesNaming(client, [...eventIds, ...ids]);
-        await client.query('UPDATE privacy_requests SET completed_at = now(), summary = $2 WHERE id = $1', [requestId, JSON.stringify({ ...counts, profiles: ids.length })]);
+        erased.transport_log = await eraseLogMessagesNaming(client, [...graph.eventIds, ...ids]);
+        await client.query('UPDATE privacy_requests SET completed_at = now(), summary = $2 WHERE id = $1', [requestId, JSON.stringify({ ...erased, profiles: ids.length })]);
         // Downstream systems erase too: every profile ID of the person, nothing else of them.
         // Published before the commit: when it fails nothing is erased, and a retry publishes again.
         await deps.publishChanges([idOnlyChange({ tenantId, customer360Id: profile.customer360_id, kind: 'erased', mergedIds: profile.merged_ids })]);
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
+        return { counts: erased, eventIds: graph.eventIds };
+      });
       await eraseFromWarehouse(deps.clickhouse, tenantId, ids);
       return { ...counts, profiles: ids.length, events: eventIds.length };
     },

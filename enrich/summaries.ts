@@ -5,6 +5,7 @@
  * stays the warehouse of record; this copy holds one row per profile and no history.
  */
 import type pg from 'pg';
+import { inTransaction } from '../platform/transaction.ts';
 import { NO_AGGREGATE_VALUES, NO_SCORES, type ProfileAggregates, type Scores } from './aggregate-fields.ts';
 
 /** The commerce and engagement fields and the scores of a profile (enrich/), without its ID. */
@@ -48,41 +49,27 @@ export function createSummaryStore(pool: pg.Pool): SummaryStore {
   };
 }
 
-async function inTransaction(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await work(client);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
-}
-
 /** One statement: the rows upserted, and the tiers they moved (the snapshot's tier before against the one written). */
 async function writeChunk(client: pg.PoolClient, tenantId: string, chunk: readonly (ProfileAggregates & Partial<Scores>)[], computedAt: Date): Promise<LoyaltyTierMove[]> {
-        const result = await client.query<{ customer360_id: string; tier: string; previous_tier: string; points: number | null }>(
-          `WITH input AS (SELECT id, a FROM unnest($2::uuid[], $3::jsonb[]) AS t(id, a)),
-                before AS (SELECT s.customer360_id, s.aggregates->>'loyalty_tier' AS tier FROM profile_summaries s JOIN input ON s.tenant_id = $1 AND s.customer360_id = input.id),
-                written AS (
-                  INSERT INTO profile_summaries (tenant_id, customer360_id, aggregates, computed_at)
-                  SELECT $1, id, a, $4 FROM input
-                  ON CONFLICT (tenant_id, customer360_id) DO UPDATE SET aggregates = EXCLUDED.aggregates, computed_at = EXCLUDED.computed_at
-                  WHERE profile_summaries.computed_at <= EXCLUDED.computed_at AND profile_summaries.aggregates IS DISTINCT FROM EXCLUDED.aggregates
-                  RETURNING customer360_id, aggregates->>'loyalty_tier' AS tier, (aggregates->>'loyalty_points')::float8 AS points)
-           SELECT w.customer360_id, w.tier, b.tier AS previous_tier, w.points FROM written w JOIN before b USING (customer360_id)
-            WHERE coalesce(w.tier, '') <> '' AND coalesce(b.tier, '') <> '' AND w.tier <> b.tier`,
-          [
-            tenantId,
-            chunk.map((r) => r.customer360_id),
-            chunk.map((row) => JSON.stringify(summaryOf(row))),
-            computedAt,
-          ],
-        );
-        return result.rows.map((r) => ({ customer360_id: r.customer360_id, tier: r.tier, previous_tier: r.previous_tier, points: r.points ?? 0 }));
+  const result = await client.query<{ customer360_id: string; tier: string; previous_tier: string; points: number | null }>(
+    `WITH input AS (SELECT id, a FROM unnest($2::uuid[], $3::jsonb[]) AS t(id, a)),
+          before AS (SELECT s.customer360_id, s.aggregates->>'loyalty_tier' AS tier FROM profile_summaries s JOIN input ON s.tenant_id = $1 AND s.customer360_id = input.id),
+          written AS (
+            INSERT INTO profile_summaries (tenant_id, customer360_id, aggregates, computed_at)
+            SELECT $1, id, a, $4 FROM input
+            ON CONFLICT (tenant_id, customer360_id) DO UPDATE SET aggregates = EXCLUDED.aggregates, computed_at = EXCLUDED.computed_at
+            WHERE profile_summaries.computed_at <= EXCLUDED.computed_at AND profile_summaries.aggregates IS DISTINCT FROM EXCLUDED.aggregates
+            RETURNING customer360_id, aggregates->>'loyalty_tier' AS tier, (aggregates->>'loyalty_points')::float8 AS points)
+     SELECT w.customer360_id, w.tier, b.tier AS previous_tier, w.points FROM written w JOIN before b USING (customer360_id)
+      WHERE coalesce(w.tier, '') <> '' AND coalesce(b.tier, '') <> '' AND w.tier <> b.tier`,
+    [
+      tenantId,
+      chunk.map((r) => r.customer360_id),
+      chunk.map((row) => JSON.stringify(summaryOf(row))),
+      computedAt,
+    ],
+  );
+  return result.rows.map((r) => ({ customer360_id: r.customer360_id, tier: r.tier, previous_tier: r.previous_tier, points: r.points ?? 0 }));
 }
 
 /** The API's aggregates of a computed row: exactly the fields of NO_AGGREGATES, defaults for those missing. */

@@ -4,6 +4,7 @@
  * such a scope (cached for 30 s per process, so another process sees a change within that time).
  */
 import type pg from 'pg';
+import { inTransaction } from '../platform/transaction.ts';
 import { CONSENT_CHANNELS, CONSENT_SCOPE_PATTERN, isChannel } from '../schemas/consent-scopes.ts';
 
 export interface ConsentScope {
@@ -45,9 +46,7 @@ export function createConsentScopeStore(pool: pg.Pool) {
     list,
     /** Replaces the tenant's scopes. Consent already recorded for a scope taken away stays, with its versions. */
     async replace(tenantId: string, scopes: ConsentScope[]): Promise<ConsentScope[]> {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
+      await inTransaction(pool, async (client) => {
         await client.query('DELETE FROM consent_scopes WHERE tenant_id = $1', [tenantId]);
         if (scopes.length) {
           await client.query('INSERT INTO consent_scopes (tenant_id, scope, description) SELECT $1, * FROM unnest($2::text[], $3::text[])', [
@@ -56,13 +55,7 @@ export function createConsentScopeStore(pool: pg.Pool) {
             scopes.map((s) => s.description),
           ]);
         }
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
+      });
       cache.delete(tenantId);
       return list(tenantId);
     },

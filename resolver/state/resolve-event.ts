@@ -231,7 +231,8 @@ export function resolveEvent(state: TenantState, input: EventInput, ctx: BatchCo
       }
     }
   }
-  if (consentOf(event)) {
+  const recordsConsent = consentOf(event) !== null;
+  if (recordsConsent) {
     survivor.consent.push(event.event_id);
     writes.consent.push({ profile: id, event });
   }
@@ -240,6 +241,6 @@ export function resolveEvent(state: TenantState, input: EventInput, ctx: BatchCo
   // merge brought), and a consent version.
   const also: ProfileChange[] = [];
   if (!hadAuth && survivor.auth !== null) also.push(alsoAs(change!, 'registered'));
-  if (consentOf(event)) also.push(...consentUpdate(change ?? changeOfProfile(state, survivor, 'updated', []), event));
+  if (recordsConsent) also.push(...consentUpdate(change ?? changeOfProfile(state, survivor, 'updated', []), event));
   return { customer360Id: id, blockedReason, rule: link.rule, confidence: link.confidence, evidence: link.evidence, change, also };
 }
